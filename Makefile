@@ -1,0 +1,44 @@
+# segcli developer tasks. Every target sets up .venv first if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR := data/demo
+DEMO_AS_OF := 2026-11-20
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+$(DEMO_DIR)/sales.parquet: | $(STAMP)
+	mkdir -p $(DEMO_DIR)
+	$(BIN)/segcli generate --customers 50000 --seed 42 --out $(DEMO_DIR)/sales.parquet --items $(DEMO_DIR)/items.parquet
+
+demo: $(STAMP) $(DEMO_DIR)/sales.parquet
+	$(BIN)/segcli segment --source $(DEMO_DIR)/sales.parquet --items $(DEMO_DIR)/items.parquet \
+		--as-of $(DEMO_AS_OF) --days 90 --format table
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check segcli tests bench
+	$(BIN)/ruff check segcli tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format segcli tests bench
+	$(BIN)/ruff check --fix segcli tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""segcli: customer segmentation reports from sales records."""
+
+__version__ = "0.1.0"

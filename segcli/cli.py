@@ -1,0 +1,63 @@
+"""The `segcli` command line: one Typer app, one module per command, the only exits."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from segcli import __version__
+from segcli.commands import generate, segment
+from segcli.engine.errors import SegcliError, exit_code_for
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="segcli",
+    help="Customer segmentation reports (RFM, value, behaviour) from sales records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def handle_errors(command: F) -> F:
+    """Run a command; a segcli error becomes one line on stderr and its exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SegcliError as error:
+            print(error.message, file=sys.stderr)
+            raise typer.Exit(exit_code_for(error)) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"segcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    """Customer segmentation reports (RFM, value, behaviour) from sales records."""
+
+
+app.command("segment")(handle_errors(segment.segment))
+app.command("generate")(handle_errors(generate.generate))
+
+
+def main() -> None:
+    app()

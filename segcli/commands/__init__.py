@@ -1,0 +1,1 @@
+"""Thin commands: parse options, build a request, call the engine, pick a renderer."""

@@ -1,0 +1,65 @@
+"""Pieces every reporting command shares: settings, as-of date, format choice, output."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from segcli.engine.atomic import atomic_write
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.settings import Settings, load_settings, parse_map
+
+_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".pdf": "pdf", ".txt": "table"}
+
+
+def resolve_settings(config: str | None, map_pairs: list[str] | None, **values: Any) -> Settings:
+    """Settings from the command line (and SEGCLI_* variables) over the config file."""
+    return load_settings(config, columns=parse_map(map_pairs or []), **values)
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidParameter("Invalid as_of. Must be a date YYYY-MM-DD") from None
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def pick_format(fmt: str | None, output: str | None, default_terminal: str = "table") -> str:
+    """--format, else the output file's suffix, else a table on a terminal and JSON in a pipe."""
+    if fmt:
+        return fmt.lower()
+    if output and output != "-":
+        suffix = Path(output).suffix.lower()
+        if suffix in _SUFFIX_FORMATS:
+            return _SUFFIX_FORMATS[suffix]
+    return default_terminal if stdout_is_terminal() else "json"
+
+
+def open_output(output: str | None, binary: bool) -> Any:
+    """A context manager yielding the binary stream to write: stdout or an atomic file."""
+    if output is None or output == "-":
+        if binary and output is None and stdout_is_terminal():
+            raise InvalidParameter("Refusing to write a binary PDF to the terminal; use --output FILE (or '-')")
+        return contextlib.nullcontext(sys.stdout.buffer)
+    folder = Path(output).parent
+    if str(folder) and not folder.is_dir():
+        raise InvalidParameter(f"Invalid output: folder {folder} does not exist")
+    return atomic_write(output)
+
+
+def write_with(output: str | None, binary: bool, writer: Any) -> None:
+    """Call writer(stream) on the chosen output, flushing stdout afterwards."""
+    with open_output(output, binary) as out:
+        writer(out)
+        if out is sys.stdout.buffer:
+            out.flush()
+

@@ -1,0 +1,99 @@
+"""Option declarations shared by the commands (declared once, reused everywhere)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from segcli.render import format_names
+
+SourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        "-s",
+        help="Sales: a CSV/Parquet path or glob, a .duckdb warehouse, or a postgresql:// URL.",
+        envvar="SEGCLI_SOURCE",
+        show_default=False,
+    ),
+]
+ItemsOpt = Annotated[
+    str | None,
+    typer.Option("--items", help="Sale items file (CSV/Parquet), needed by --method behavior.", envvar="SEGCLI_ITEMS"),
+]
+BusinessOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--business-id",
+        help="Business to report on; also the business of every row when the data has no business_id column. [default: 1]",
+        envvar="SEGCLI_BUSINESS_ID",
+        show_default=False,
+    ),
+]
+MethodOpt = Annotated[
+    str | None,
+    typer.Option("--method", "-m", help="Segmentation method: rfm, value or behavior. [default: rfm]", show_default=False),
+]
+DaysOpt = Annotated[
+    str | None,
+    typer.Option("--days", "-d", help="Window length in days, 1..9999, ending on the as-of date. [default: 90]", show_default=False),
+]
+StorefrontOpt = Annotated[
+    str | None, typer.Option("--storefront-id", help="Only sales of this storefront.", show_default=False)
+]
+SegmentNameOpt = Annotated[
+    str | None, typer.Option("--segment-name", help="Show only this segment (by name).", show_default=False)
+]
+SegmentCodeOpt = Annotated[
+    str | None, typer.Option("--segment-code", help="Show only this segment (by code).", show_default=False)
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Report date YYYY-MM-DD (the window's last day). [default: today in --timezone]",
+        envvar="SEGCLI_AS_OF",
+        show_default=False,
+    ),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        "--tz",
+        help="IANA time zone whose local dates the report uses. [default: UTC]",
+        envvar="SEGCLI_TIMEZONE",
+        show_default=False,
+    ),
+]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        help="Config file. [default: ./segcli.toml, else the user config folder's segcli.toml]",
+        envvar="SEGCLI_CONFIG",
+        show_default=False,
+    ),
+]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Rename a source column to a canonical one: SOURCE=CANONICAL (repeatable).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically); '-' for stdout.", show_default=False),
+]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=f"Output format: {', '.join(format_names())}. [default: table on a terminal, else json]",
+        show_default=False,
+    ),
+]

@@ -1,0 +1,181 @@
+"""Build a report: load the window from a source, score it in DuckDB, sum segments exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from segcli.engine import rfm
+from segcli.engine.db import connect, duckdb_errors
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.params import ReportParams
+from segcli.engine.report import (
+    EXCLUDED_STATUSES,
+    INCLUDED_STATUSES,
+    DataQuality,
+    Insights,
+    Period,
+    Report,
+    SegmentResult,
+    first_largest,
+    rfm_insights,
+)
+from segcli.engine.segments import SegmentTable
+from segcli.engine.sources import Scope, Source
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow
+
+
+def today_in(timezone: str) -> date:
+    """Today's date in the report time zone (the default as-of date)."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """Everything that determines one unfiltered report."""
+
+    business_id: int
+    as_of: date
+    method: str = "rfm"
+    days: int = 90
+    storefront_id: int | None = None
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_params(
+        cls, params: ReportParams, *, business_id: int, as_of: date | None, timezone: str
+    ) -> ReportRequest:
+        return cls(
+            business_id=business_id,
+            as_of=as_of if as_of is not None else today_in(timezone),
+            method=params.method,
+            days=params.days,
+            storefront_id=params.storefront_id,
+            timezone=timezone,
+        )
+
+    @property
+    def period(self) -> Period:
+        return Period(self.as_of - timedelta(days=self.days - 1), self.as_of, self.days)
+
+    @property
+    def scope(self) -> Scope:
+        period = self.period
+        return Scope(self.business_id, period.start_date, period.end_date, self.storefront_id)
+
+    def window_params(self) -> dict[str, Any]:
+        period = self.period
+        return {"start": period.start_date, "end": period.end_date, "days": period.days}
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> DataQuality:
+    """Count what happened to each row of the business dated in the window."""
+    rows = con.execute(rfm.DATA_QUALITY_SQL, {"start": params["start"], "end": params["end"]}).fetchall()
+    read = in_scope = anonymous = 0
+    excluded: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for status, is_anonymous, count in rows:
+        read += count
+        if status in INCLUDED_STATUSES:
+            if is_anonymous:
+                anonymous += count
+            else:
+                in_scope += count
+        elif status in EXCLUDED_STATUSES:
+            excluded[status] = excluded.get(status, 0) + count
+        else:
+            unknown[status] = unknown.get(status, 0) + count
+    return DataQuality(read, in_scope, dict(sorted(excluded.items())), dict(sorted(unknown.items())), anonymous)
+
+
+def empty_segments(table: SegmentTable) -> list[SegmentResult]:
+    """Every segment of a table with zero members, in table order."""
+    return [
+        SegmentResult(
+            name=s.name,
+            code=s.code,
+            description=s.description,
+            actions=s.actions,
+            scores=s.scores if table.method == "rfm" else None,
+            facet=s.facet,
+        )
+        for s in table.segments
+    ]
+
+
+def scored_segments(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], table: SegmentTable) -> tuple[SegmentResult, ...]:
+    """Segments of a scored method (rfm, value), summed exactly from the score summary."""
+    segments = empty_segments(table)
+    for scores, customers, sales, revenue, days_sum in rfm.score_summary(con, params):
+        index = table.assign(scores)
+        segments[index] = segments[index].add(customers, sales, Decimal(revenue), days_sum)
+    return tuple(segments)
+
+
+def value_insights(segments: tuple[SegmentResult, ...]) -> Insights:
+    """Value insights known without a previous period (SPEC section 4)."""
+    return Insights(
+        highest_revenue_segment=first_largest(segments, lambda s: s.revenue),
+        largest_segment=first_largest(segments, lambda s: s.customer_count),
+    )
+
+
+def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
+    """Compute a whole, unfiltered report from a source (no cache)."""
+    if request.method not in ("rfm", "value"):
+        raise InvalidParameter(f"segmentation_method={request.method} is not available yet")
+    table = tables[request.method]
+    con = connect(request.timezone)
+    try:
+        source.load_window(con, request.scope)
+        params = request.window_params()
+        with duckdb_errors(source.label):
+            quality = data_quality(con, params)
+            segments = scored_segments(con, params, table)
+    finally:
+        con.close()
+    insights = rfm_insights(segments) if request.method == "rfm" else value_insights(segments)
+    return Report(
+        method=request.method,
+        business_id=request.business_id,
+        storefront_id=request.storefront_id,
+        timezone=request.timezone,
+        period=request.period,
+        segments=segments,
+        insights=insights,
+        data_quality=quality,
+    )
+
+
+def customer_table(
+    source: Source,
+    request: ReportRequest,
+    tables: Mapping[str, SegmentTable],
+    params: ReportParams | None = None,
+) -> pyarrow.Table:
+    """One row per customer in scope with scores and segment, filtered by segment if asked."""
+    if request.method not in ("rfm", "value"):
+        raise InvalidParameter(f"segmentation_method={request.method} is not available yet")
+    table = tables[request.method]
+    where, filters = "TRUE", {}
+    if params is not None and params.segment_name is not None:
+        where, filters = "seg.segment_name = $segment_name", {"segment_name": params.segment_name}
+    if params is not None and params.segment_code is not None:
+        where += " AND seg.segment_code = $segment_code"
+        filters["segment_code"] = params.segment_code
+    con = connect(request.timezone)
+    try:
+        source.load_window(con, request.scope)
+        with duckdb_errors(source.label):
+            return con.execute(
+                rfm.customers_sql(table, where), {**request.window_params(), **filters}
+            ).to_arrow_table()
+    finally:
+        con.close()

@@ -1,0 +1,102 @@
+"""Request parameters: one validation shared by the command line and the HTTP API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.segments import METHODS, SegmentTable
+
+EXPORT_FORMATS = ("csv", "pdf")
+DEFAULT_METHOD = "rfm"
+DEFAULT_DAYS = 90
+MAX_DAYS = 9999
+_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """A validated request: which report, and which part of it to show."""
+
+    method: str = DEFAULT_METHOD
+    days: int = DEFAULT_DAYS
+    storefront_id: int | None = None
+    segment_name: str | None = None
+    segment_code: str | None = None
+    export_format: str | None = None
+
+    def wants(self, name: str, code: str) -> bool:
+        """Whether a segment passes the segment filters."""
+        return self.segment_name in (None, name) and self.segment_code in (None, code)
+
+
+def _blank(value: str | int | None) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _as_int(value: str | int) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if _INT_RE.match(value) else None
+
+
+def validate_params(
+    *,
+    segmentation_method: str | None = None,
+    days: str | int | None = None,
+    storefront_id: str | int | None = None,
+    export_format: str | None = None,
+    segment_name: str | None = None,
+    segment_code: str | None = None,
+    tables: Mapping[str, SegmentTable] | None = None,
+) -> ReportParams:
+    """Check raw parameters in the order the replaced API did; raise its exact messages.
+
+    An absent `segmentation_method` or `days` takes the default; an empty one is
+    invalid. An empty filter or export format counts as absent. Segment filters
+    of `behavior` depend on the data and are checked by `check_segment_filter`
+    once the report is known.
+    """
+    method = DEFAULT_METHOD if segmentation_method is None else segmentation_method
+    if method not in METHODS:
+        raise InvalidParameter(f"Invalid segmentation_method. Must be one of: {', '.join(METHODS)}")
+
+    n_days = DEFAULT_DAYS if days is None else _as_int(days)
+    if n_days is None or not 1 <= n_days <= MAX_DAYS:
+        raise InvalidParameter(f"Invalid days. Must be an integer between 1 and {MAX_DAYS}")
+
+    store: int | None = None
+    if not _blank(storefront_id):
+        assert storefront_id is not None
+        store = _as_int(storefront_id)
+        if store is None:
+            raise InvalidParameter("Invalid storefront_id. Must be an integer")
+
+    fmt = None if _blank(export_format) else export_format
+    if fmt is not None and fmt not in EXPORT_FORMATS:
+        raise InvalidParameter(f"Invalid export_format. Must be one of: {', '.join(EXPORT_FORMATS)}")
+
+    params = ReportParams(
+        method=method,
+        days=n_days,
+        storefront_id=store,
+        segment_name=None if _blank(segment_name) else segment_name,
+        segment_code=None if _blank(segment_code) else segment_code,
+        export_format=fmt,
+    )
+    if tables is not None and method in tables:
+        table = tables[method]
+        check_segment_filter(params, table.names, table.codes)
+    return params
+
+
+def check_segment_filter(params: ReportParams, names: Sequence[str], codes: Sequence[str]) -> None:
+    """Reject a segment filter that names no segment of the method."""
+    if params.segment_name is not None and params.segment_name not in names:
+        raise InvalidParameter(f"Invalid segment_name. Must be one of: {', '.join(names)}")
+    if params.segment_code is not None and params.segment_code not in codes:
+        raise InvalidParameter(f"Invalid segment_code. Must be one of: {', '.join(codes)}")

@@ -1,0 +1,181 @@
+"""Settings resolved once: command line > environment (SEGCLI_*) > segcli.toml > defaults."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.schema import CANONICAL_NAMES
+from segcli.engine.segments import SegmentTable, default_tables, tables_from_config
+
+CONFIG_NAME = "segcli.toml"
+CONFIG_ENV = "SEGCLI_CONFIG"
+DEFAULT_CACHE_TTL = 600
+
+_TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table"}
+_SECTIONS: dict[str, dict[str, str]] = {
+    "cache": {"dir": "cache_dir", "ttl": "cache_ttl"},
+    "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
+}
+
+
+def user_config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path("segcli", appauthor=False)
+
+
+def user_cache_dir() -> Path:
+    from platformdirs import user_cache_path
+
+    return user_cache_path("segcli", appauthor=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs besides the request parameters."""
+
+    source: str | None = None
+    items: str | None = None
+    business_id: int = 1
+    timezone: str = "UTC"
+    columns: Mapping[str, str] = field(default_factory=dict)  # source column -> canonical
+    tables: Mapping[str, SegmentTable] = field(default_factory=default_tables)
+    sales_table: str = "sales"
+    items_table: str = "sale_items"
+    cache_dir: str | None = None
+    cache_ttl: int = DEFAULT_CACHE_TTL
+    use_cache: bool = True
+    refresh: bool = False
+    tokens_file: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    config_path: str | None = None
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """These settings with every non-None value replaced."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return Path(self.cache_dir) if self.cache_dir else user_cache_dir()
+
+    @property
+    def resolved_tokens_file(self) -> Path:
+        return Path(self.tokens_file) if self.tokens_file else user_config_dir() / "tokens.json"
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """The config file to read: --config / SEGCLI_CONFIG, else ./segcli.toml, else the user's."""
+    chosen = explicit if explicit is not None else os.environ.get(CONFIG_ENV)
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise InvalidParameter(f"Config file not found: {path}")
+        return path
+    if chosen == "":  # SEGCLI_CONFIG= (empty) switches discovery off
+        return None
+    for path in (Path.cwd() / CONFIG_NAME, user_config_dir() / CONFIG_NAME):
+        if path.is_file():
+            return path
+    return None
+
+
+def parse_map(pairs: Iterable[str]) -> dict[str, str]:
+    """`--map source=canonical` pairs as a mapping, with errors that name the pair."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        source, sep, canonical = pair.partition("=")
+        if not sep or not source.strip() or not canonical.strip():
+            raise InvalidParameter(f"Invalid --map '{pair}'. Must be SOURCE=CANONICAL")
+        mapping[source.strip()] = _canonical(canonical.strip(), f"--map '{pair}'")
+    return mapping
+
+
+def _canonical(name: str, where: str) -> str:
+    if name not in CANONICAL_NAMES:
+        raise InvalidParameter(
+            f"Invalid column in {where}: '{name}'. Must be one of: {', '.join(CANONICAL_NAMES)}"
+        )
+    return name
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidParameter(
+            f"Invalid timezone '{name}'. Must be an IANA time zone name such as Europe/Berlin"
+        ) from None
+    return name
+
+
+def _typed(value: Any, kind: type, where: str) -> Any:
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidParameter(f"{where} must be an integer")
+    if kind is str and not isinstance(value, str):
+        raise InvalidParameter(f"{where} must be a string")
+    return value
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "source": str,
+    "items": str,
+    "business_id": int,
+    "timezone": str,
+    "sales_table": str,
+    "items_table": str,
+    "cache_dir": str,
+    "cache_ttl": int,
+    "host": str,
+    "port": int,
+    "workers": int,
+    "tokens_file": str,
+}
+
+
+def settings_from_config(path: Path) -> Settings:
+    """Settings as a config file gives them (unknown keys are errors, to catch typos)."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidParameter(f"{path}: cannot read config: {exc}") from None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _TOP_KEYS:
+            values[key] = _typed(value, _FIELD_TYPES[key], f"{path}: '{key}'")
+        elif key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise InvalidParameter(f"{path}: [{key}] must be a table")
+            for sub, sub_value in value.items():
+                if sub not in _SECTIONS[key]:
+                    raise InvalidParameter(f"{path}: unknown key '{key}.{sub}'")
+                name = _SECTIONS[key][sub]
+                values[name] = _typed(sub_value, _FIELD_TYPES[name], f"{path}: '{key}.{sub}'")
+        elif key == "columns":
+            if not isinstance(value, dict):
+                raise InvalidParameter(f"{path}: [columns] must be a table of source = canonical")
+            values["columns"] = {
+                str(src): _canonical(str(dst), f"{path} [columns]") for src, dst in value.items()
+            }
+        elif key != "segments":
+            raise InvalidParameter(f"{path}: unknown key '{key}'")
+    values["tables"] = tables_from_config(data, str(path))
+    return Settings(config_path=str(path), **values)
+
+
+def load_settings(config: str | None = None, columns: Mapping[str, str] | None = None, **cli: Any) -> Settings:
+    """Resolve settings: values given here (command line or environment) win over the config file."""
+    path = find_config(config)
+    base = settings_from_config(path) if path else Settings()
+    merged_columns = {**base.columns, **(columns or {})}
+    settings = base.with_overrides(columns=merged_columns, **cli)
+    check_timezone(settings.timezone)
+    return settings

@@ -1,0 +1,589 @@
+"""Sources of sales: each turns its rows into DuckDB tables of canonical columns.
+
+Every source loads the same two temporary tables for a scope (business,
+storefront, a date range):
+
+- `window_sales(sale_id, customer_id, sale_date, amount, status[, channel, currency])`:
+  the business's rows dated in the range, every status, with `sale_date` the
+  local date in the session time zone, `amount` = total_amount - amount_refunded
+  as an exact DECIMAL, and `status` trimmed and lower-cased;
+- `window_items(sale_id, category, line_total)`: the items of those sales (on request).
+
+Bad data (SPEC 1.4) raises DataError naming the source, the column and a value.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from segcli.engine.db import duckdb_errors, first_line, quote_ident
+from segcli.engine.errors import DataError, SourceError
+from segcli.engine.report import EMPTY_STATUS, INCLUDED_STATUSES
+from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
+
+if TYPE_CHECKING:
+    import duckdb
+
+WINDOW_TABLE = "window_sales"
+ITEMS_TABLE = "window_items"
+MONEY_TYPE = "DECIMAL(18,4)"
+_INT_TYPES = {
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+    "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+}  # fmt: skip
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+_TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
+_TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
+_EXACT_TYPES = _INT_TYPES | {"DECIMAL"}
+INCLUDED_SQL = "(" + ", ".join(f"'{s}'" for s in INCLUDED_STATUSES) + ")"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a report reads: one business, optionally one storefront, a date range."""
+
+    business_id: int
+    start_date: date
+    end_date: date  # inclusive
+    storefront_id: int | None = None
+
+    @property
+    def end_exclusive(self) -> date:
+        return self.end_date + timedelta(days=1)
+
+
+def _base_type(duck_type: str) -> str:
+    return duck_type.upper().split("(")[0].strip()
+
+
+class ColumnPlan:
+    """How each canonical column is computed from a relation whose column types are known."""
+
+    def __init__(
+        self,
+        label: str,
+        types: Mapping[str, str],
+        mapping: Mapping[str, str],
+        columns: Sequence[Column],
+    ) -> None:
+        self.label = label
+        self.types = dict(types)
+        self.columns = {c.name: c for c in columns}
+        self.source_of: dict[str, str] = {}
+        lower = {name.lower(): name for name in types}
+        for src, canonical in mapping.items():
+            if canonical not in self.columns:
+                continue
+            actual = src if src in types else lower.get(src.lower())
+            if actual is None:
+                raise DataError(
+                    f"{label}: mapped column '{src}' (for {canonical}) not found; "
+                    f"columns found: {', '.join(types)}"
+                )
+            self.source_of[canonical] = actual
+        mapped_sources = set(self.source_of.values())
+        for column in columns:
+            if column.name in self.source_of:
+                continue
+            actual = column.name if column.name in types else lower.get(column.name)
+            if actual is not None and actual not in mapped_sources:
+                self.source_of[column.name] = actual
+        missing = [c.name for c in columns if c.required and c.name not in self.source_of]
+        if missing:
+            raise DataError(
+                f"{label}: missing required column '{missing[0]}' "
+                f"(columns found: {', '.join(types)}; map one with --map SOURCE={missing[0]})"
+            )
+        for canonical in self.source_of:
+            self._check_type(canonical)
+
+    def has(self, canonical: str) -> bool:
+        return canonical in self.source_of
+
+    def raw(self, canonical: str) -> str:
+        return quote_ident(self.source_of[canonical])
+
+    def kind(self, canonical: str) -> str:
+        return _base_type(self.types[self.source_of[canonical]])
+
+    def is_text(self, canonical: str) -> bool:
+        return self.kind(canonical) == "VARCHAR"
+
+    def describe(self, canonical: str) -> str:
+        src = self.source_of[canonical]
+        return f"column '{src}'" + ("" if src == canonical else f" (mapped to {canonical})")
+
+    def _check_type(self, canonical: str) -> None:
+        kind = self.kind(canonical)
+        expected = {
+            "id": _INT_TYPES | _FLOAT_TYPES | {"VARCHAR", "UUID"},
+            "int": _INT_TYPES | _FLOAT_TYPES | {"VARCHAR"},
+            "date": _TS_NAIVE | _TS_TZ | {"DATE", "VARCHAR"},
+            "money": _INT_TYPES | _FLOAT_TYPES | {"DECIMAL", "VARCHAR"},
+            "text": {"VARCHAR"} | _INT_TYPES,
+        }[self.columns[canonical].kind]
+        if kind not in expected:
+            what = {"id": "an id", "int": "an integer", "date": "a date", "money": "a number"}
+            noun = what.get(self.columns[canonical].kind, "text")
+            raise DataError(
+                f"{self.label}: {self.describe(canonical)} has type {self.types[self.source_of[canonical]]}; "
+                f"expected {noun}"
+            )
+
+    # canonical expressions -------------------------------------------------
+
+    def id_expr(self, canonical: str) -> str:
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind == "VARCHAR":
+            return f"NULLIF(trim({raw}), '')"
+        if kind in _FLOAT_TYPES:
+            return f"CAST({raw} AS BIGINT)"
+        return raw
+
+    def int_expr(self, canonical: str) -> str:
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind == "VARCHAR":
+            return f"TRY_CAST(trim({raw}) AS BIGINT)"
+        if kind in _FLOAT_TYPES:
+            return f"TRY_CAST({raw} AS BIGINT)"
+        return raw
+
+    def date_expr(self) -> str:
+        raw, kind = self.raw("sale_date"), self.kind("sale_date")
+        if kind == "DATE":
+            return raw
+        if kind == "VARCHAR":
+            return f"CAST(TRY_CAST(trim({raw}) AS TIMESTAMPTZ) AS DATE)"
+        return f"CAST({raw} AS DATE)"
+
+    def date_predicate(self) -> str:
+        """Rows dated in [$start, $end_excl), written on the raw column so scans can prune."""
+        raw, kind = self.raw("sale_date"), self.kind("sale_date")
+        if kind == "DATE":
+            return f"{raw} >= $start AND {raw} < $end_excl"
+        if kind in _TS_NAIVE:
+            return f"{raw} >= CAST($start AS TIMESTAMP) AND {raw} < CAST($end_excl AS TIMESTAMP)"
+        if kind in _TS_TZ:
+            return f"{raw} >= CAST($start AS TIMESTAMPTZ) AND {raw} < CAST($end_excl AS TIMESTAMPTZ)"
+        expr = self.date_expr()
+        return f"{expr} >= $start AND {expr} < $end_excl"
+
+    def money_expr(self, canonical: str) -> str:
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind == "VARCHAR":
+            return f"TRY_CAST(NULLIF(trim({raw}), '') AS {MONEY_TYPE})"
+        if kind in _FLOAT_TYPES:
+            return f"TRY_CAST(CASE WHEN isfinite({raw}) THEN {raw} END AS {MONEY_TYPE})"
+        if kind in _INT_TYPES:
+            return f"CAST({raw} AS DECIMAL(38,0))"
+        return raw
+
+    def storefront_predicate(self) -> str:
+        if not self.has("storefront_id"):
+            raise DataError(f"{self.label}: no storefront_id column to filter on (map one with --map)")
+        return f"{self.int_expr('storefront_id')} = $storefront_id"
+
+
+class Source(ABC):
+    """A place sales come from."""
+
+    label: str
+    rows_fetched: int = 0
+
+    @abstractmethod
+    def identity(self) -> str:
+        """A token that changes whenever the data may have changed (for the cache)."""
+
+    @abstractmethod
+    def columns(self) -> set[str]:
+        """The canonical sales columns this source provides."""
+
+    @abstractmethod
+    def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        """Create the `window_sales` temporary table for the scope, checking the data."""
+
+    def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        """Create the `window_items` table for the sales in `window_sales`."""
+        raise DataError(f"{self.label}: no sale items given (use --items)")
+
+    def has_items(self) -> bool:
+        return False
+
+
+def window_select(plan: ColumnPlan, relation: str, where: str) -> str:
+    """The SELECT that builds `window_sales` from a relation of raw columns."""
+    cols = [
+        f"{plan.id_expr('sale_id')} AS sale_id",
+        f"{plan.id_expr('customer_id')} AS customer_id",
+        f"{plan.date_expr()} AS sale_date",
+        f"coalesce(NULLIF(lower(trim(CAST({plan.raw('status')} AS VARCHAR))), ''), '{EMPTY_STATUS}') AS status",
+    ]
+    for name in ("channel", "currency"):
+        if plan.has(name):
+            cols.append(f"NULLIF(trim(CAST({plan.raw(name)} AS VARCHAR)), '') AS {name}")
+    money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
+    for name in money:
+        cols.append(f"{plan.money_expr(name)} AS _{name}")
+        if plan.kind(name) not in _EXACT_TYPES:  # keep the text, so an error can quote it
+            cols.append(f"CAST({plan.raw(name)} AS VARCHAR) AS _raw_{name}")
+    amount = "_total_amount - coalesce(_amount_refunded, 0)" if "amount_refunded" in money else "_total_amount"
+    inner = f"SELECT {', '.join(cols)} FROM {relation} WHERE {where}"
+    return f"SELECT *, {amount} AS amount FROM ({inner})"
+
+
+@dataclass(frozen=True)
+class ScopeFilter:
+    """SQL predicates (with their parameters) that select a scope's rows from raw columns."""
+
+    business: str
+    dates: str
+    storefront: str | None
+    params: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        return " AND ".join(p for p in (self.business, self.dates, self.storefront) if p)
+
+    def business_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if k == "business_id"}
+
+
+def scope_filter(plan: ColumnPlan, scope: Scope, default_business_id: int) -> ScopeFilter:
+    """The predicates for a scope; without a business_id column every row is the default business's."""
+    params: dict[str, Any] = {"start": scope.start_date, "end_excl": scope.end_exclusive}
+    if plan.has("business_id"):
+        business = f"{plan.int_expr('business_id')} = $business_id"
+        params["business_id"] = scope.business_id
+    else:
+        business = "TRUE" if scope.business_id == default_business_id else "FALSE"
+    storefront = None
+    if scope.storefront_id is not None:
+        storefront = plan.storefront_predicate()
+        params["storefront_id"] = scope.storefront_id
+    return ScopeFilter(business, plan.date_predicate(), storefront, params)
+
+
+def _quote_value(value: Any) -> str:
+    text = str(value)
+    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
+
+
+def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> None:
+    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4)."""
+    label = plan.label
+    if con.execute(f"SELECT 1 FROM {WINDOW_TABLE} WHERE sale_id IS NULL LIMIT 1").fetchall():
+        raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
+    for name in ("total_amount", "amount_refunded"):
+        if not plan.has(name):
+            continue
+        has_raw = plan.kind(name) not in _EXACT_TYPES
+        raw = f"_raw_{name}" if has_raw else "NULL"
+        blank = f"NULLIF(trim({raw}), '') IS NULL" if has_raw else "TRUE"
+        # total_amount must be present; amount_refunded may be empty (= 0) but never unreadable
+        condition = f"_{name} IS NULL" if name == "total_amount" else f"_{name} IS NULL AND NOT ({blank})"
+        bad = con.execute(
+            f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} LIMIT 1"
+        ).fetchall()
+        if bad:
+            sale_id, value = bad[0]
+            if value is None or not str(value).strip():
+                raise DataError(f"{label}: {plan.describe(name)} is empty (sale_id {sale_id})")
+            raise DataError(
+                f"{label}: {plan.describe(name)} has a value that is not a number: "
+                f"{_quote_value(value)} (sale_id {sale_id})"
+            )
+        if plan.kind(name) == "VARCHAR":
+            bad = con.execute(
+                f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} "
+                f"WHERE regexp_matches({raw}, '[.][0-9]{{5,}}') LIMIT 1"
+            ).fetchall()
+            if bad:
+                raise DataError(
+                    f"{label}: {plan.describe(name)} has more than 4 decimal places: "
+                    f"{_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+                )
+    dup = con.execute(
+        f"SELECT sale_id, count(*) FROM {WINDOW_TABLE} GROUP BY sale_id HAVING count(*) > 1 "
+        "ORDER BY sale_id LIMIT 1"
+    ).fetchall()
+    if dup:
+        raise DataError(
+            f"{label}: {plan.describe('sale_id')} has a duplicate value "
+            f"{_quote_value(dup[0][0])} ({dup[0][1]} rows in the business)"
+        )
+    if plan.has("currency"):
+        currencies = con.execute(
+            f"SELECT DISTINCT currency FROM {WINDOW_TABLE} "
+            f"WHERE status IN {INCLUDED_SQL} AND customer_id IS NOT NULL "
+            "AND currency IS NOT NULL ORDER BY currency LIMIT 5"
+        ).fetchall()
+        if len(currencies) > 1:
+            found = ", ".join(str(c[0]) for c in currencies)
+            raise DataError(
+                f"{label}: {plan.describe('currency')} holds more than one currency in scope "
+                f"({found}); report on one currency at a time"
+            )
+
+
+def check_business_rows(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str, params: Mapping[str, Any], flt: ScopeFilter
+) -> None:
+    """Checks over all the business's rows: business and storefront ids, and every date."""
+    label = plan.label
+    if plan.has("business_id"):
+        raw = f"CAST({plan.raw('business_id')} AS VARCHAR)"
+        bad = con.execute(
+            f"SELECT {raw} FROM {relation} WHERE {plan.int_expr('business_id')} IS NULL LIMIT 1",
+            dict(params),
+        ).fetchall()
+        if bad:
+            value = bad[0][0]
+            if value is None or not value.strip():
+                raise DataError(f"{label}: {plan.describe('business_id')} has an empty value")
+            raise DataError(
+                f"{label}: {plan.describe('business_id')} has a value that is not an integer: "
+                f"{_quote_value(value)}"
+            )
+    business_params = {**params, **flt.business_params()}
+    if flt.storefront is not None and plan.kind("storefront_id") not in _INT_TYPES:
+        raw = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+        bad = con.execute(
+            f"SELECT {raw} FROM {relation} WHERE {flt.business} "
+            f"AND NULLIF(trim({raw}), '') IS NOT NULL AND {plan.int_expr('storefront_id')} IS NULL LIMIT 1",
+            business_params,
+        ).fetchall()
+        if bad:
+            raise DataError(
+                f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
+                f"{_quote_value(bad[0][0])}"
+            )
+    bad = con.execute(
+        f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
+        f"WHERE {flt.business} AND ({plan.date_expr()}) IS NULL LIMIT 1",
+        business_params,
+    ).fetchall()
+    if bad:
+        value, sale_id = bad[0]
+        if value is None or not value.strip():
+            raise DataError(f"{label}: {plan.describe('sale_date')} is empty (sale_id {sale_id})")
+        raise DataError(
+            f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
+            f"{_quote_value(value)} (sale_id {sale_id})"
+        )
+
+
+def file_kind(path: str) -> str:
+    """'csv' or 'parquet' from a file name or glob."""
+    lower = path.lower()
+    for suffix in (".gz", ".zst"):
+        lower = lower.removesuffix(suffix)
+    if lower.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet"
+    raise SourceError(f"{path}: unknown file type (expected .csv or .parquet)")
+
+
+def expand_files(pattern: str) -> list[str]:
+    """The files a path or glob names, sorted, or a SourceError."""
+    if glob.has_magic(pattern):
+        files = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+        if not files:
+            raise SourceError(f"{pattern}: no file matches")
+        return files
+    if not os.path.isfile(pattern):
+        raise SourceError(f"{pattern}: file not found")
+    return [pattern]
+
+
+class FileScan:
+    """One CSV or Parquet file set, read by DuckDB with canonical columns planned on top."""
+
+    def __init__(self, pattern: str, mapping: Mapping[str, str], columns: Sequence[Column]) -> None:
+        self.pattern = pattern
+        self.kind = file_kind(pattern)
+        self.files = expand_files(pattern)
+        self.mapping = dict(mapping)
+        self.columns = columns
+        self.all_varchar = False
+        self._plan: ColumnPlan | None = None
+
+    def identity(self) -> list[tuple[str, int, int]]:
+        out = []
+        for path in self.files:
+            st = os.stat(path)
+            out.append((str(Path(path).resolve()), st.st_size, st.st_mtime_ns))
+        return out
+
+    def relation(self, money_columns: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
+        """A table-function call over the files, and its parameters."""
+        params: dict[str, Any] = {"files": self.files}
+        if self.kind == "parquet":
+            return "read_parquet($files, union_by_name = true)", params
+        if self.all_varchar:
+            return "read_csv($files, union_by_name = true, all_varchar = true)", params
+        if money_columns:
+            params["csv_types"] = {c: "VARCHAR" for c in money_columns}
+            return "read_csv($files, union_by_name = true, types = $csv_types)", params
+        return "read_csv($files, union_by_name = true)", params
+
+    def plan(self, con: duckdb.DuckDBPyConnection) -> ColumnPlan:
+        if self._plan is None:
+            self._plan = self._make_plan(con)
+        return self._plan
+
+    def _make_plan(self, con: duckdb.DuckDBPyConnection) -> ColumnPlan:
+        plan = self._describe(con, self.relation())
+        if self.kind == "csv" and not self.all_varchar:
+            # money is read as text and parsed exactly, never through a sniffed DOUBLE
+            plan = self._describe(con, self.relation(self.money_columns(plan)))
+        return plan
+
+    def _describe(self, con: duckdb.DuckDBPyConnection, relation: tuple[str, dict[str, Any]]) -> ColumnPlan:
+        rel, params = relation
+        with duckdb_errors(self.pattern):
+            rows = con.execute(f"DESCRIBE SELECT * FROM {rel}", params).fetchall()
+        return ColumnPlan(self.pattern, {row[0]: row[1] for row in rows}, self.mapping, self.columns)
+
+    def money_columns(self, plan: ColumnPlan) -> list[str]:
+        return [plan.source_of[c.name] for c in self.columns if c.kind == "money" and plan.has(c.name)]
+
+    def run(self, con: duckdb.DuckDBPyConnection, build: Any) -> None:
+        """Run `build(plan, relation, params)`; a CSV whose sniffed types fail is re-read as text."""
+        import duckdb
+
+        try:
+            plan = self.plan(con)
+            rel, params = self.relation(self.money_columns(plan))
+            build(plan, rel, params)
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            if self.kind != "csv" or self.all_varchar:
+                raise SourceError(f"{self.pattern}: {first_line(exc)}") from exc
+            self.all_varchar, self._plan = True, None
+            plan = self.plan(con)
+            rel, params = self.relation()
+            build(plan, rel, params)
+
+
+class FileSource(Source):
+    """Sales (and optionally sale items) in CSV or Parquet files, a path or a glob each."""
+
+    def __init__(
+        self,
+        pattern: str,
+        mapping: Mapping[str, str] | None = None,
+        default_business_id: int = 1,
+        items: str | None = None,
+    ) -> None:
+        self.label = pattern
+        self.default_business_id = default_business_id
+        self.sales = FileScan(pattern, mapping or {}, SALES_COLUMNS)
+        self.items = FileScan(items, mapping or {}, ITEM_COLUMNS) if items else None
+        self.rows_fetched = 0
+        self._columns: set[str] | None = None
+
+    def identity(self) -> str:
+        parts: list[Any] = [self.sales.identity(), self.default_business_id]
+        if self.items is not None:
+            parts.append(self.items.identity())
+        return repr(parts)
+
+    def columns(self) -> set[str]:
+        if self._columns is None:
+            from segcli.engine.db import connect
+
+            con = connect()
+            try:
+                self._columns = set(self.sales.plan(con).source_of)
+            finally:
+                con.close()
+        return self._columns
+
+    def has_items(self) -> bool:
+        return self.items is not None
+
+    def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
+            flt = scope_filter(plan, scope, self.default_business_id)
+            check_business_rows(con, plan, rel, params, flt)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, flt.where)}",
+                {**params, **flt.params},
+            )
+
+        with duckdb_errors(self.label):
+            self.sales.run(con, build)
+            plan = self.sales.plan(con)
+            self._columns = set(plan.source_of)
+            check_window(con, plan)
+            self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
+
+    def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        if self.items is None:
+            super().load_items(con, scope)
+            return
+        scan = self.items
+
+        def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS "
+                f"SELECT i.sale_id, i.category, i.line_total, i._raw_line_total FROM ("
+                f"SELECT {plan.id_expr('sale_id')} AS sale_id, "
+                f"NULLIF(trim(CAST({plan.raw('category')} AS VARCHAR)), '') AS category, "
+                f"{plan.money_expr('line_total')} AS line_total, "
+                f"CAST({plan.raw('line_total')} AS VARCHAR) AS _raw_line_total FROM {rel}) i "
+                f"SEMI JOIN {WINDOW_TABLE} w ON i.sale_id = w.sale_id",
+                params,
+            )
+
+        with duckdb_errors(scan.pattern):
+            scan.run(con, build)
+            plan = scan.plan(con)
+            bad = con.execute(
+                f"SELECT sale_id, _raw_line_total FROM {ITEMS_TABLE} WHERE line_total IS NULL LIMIT 1"
+            ).fetchall()
+            if bad:
+                raise DataError(
+                    f"{scan.pattern}: {plan.describe('line_total')} has a value that is not a number: "
+                    f"{_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+                )
+
+
+_URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
+
+
+def open_source(
+    location: str | None,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    default_business_id: int = 1,
+    items: str | None = None,
+    sales_table: str = "sales",
+    items_table: str = "sale_items",
+) -> Source:
+    """The source a `--source` value names: a file path or glob, a .duckdb file or a Postgres URL."""
+    if not location:
+        raise SourceError("No source given. Use --source FILE (or SEGCLI_SOURCE, or 'source' in segcli.toml)")
+    if _URL_RE.match(location):
+        from segcli.engine.postgres import PostgresSource  # type: ignore[import-not-found,unused-ignore]
+
+        return PostgresSource(  # type: ignore[no-any-return,unused-ignore]
+            location,
+            mapping=mapping or {},
+            default_business_id=default_business_id,
+            sales_table=sales_table,
+            items_table=items_table,
+        )
+    if location.lower().endswith((".duckdb", ".db")):
+        from segcli.engine.warehouse import WarehouseSource  # type: ignore[import-not-found,unused-ignore]
+
+        return WarehouseSource(location, default_business_id=default_business_id)  # type: ignore[no-any-return,unused-ignore]
+    return FileSource(location, mapping, default_business_id, items)

@@ -1,0 +1,164 @@
+"""The terminal report: header, insights, segments with shares and bars, data quality."""
+
+from __future__ import annotations
+
+import io
+import os
+from decimal import Decimal
+from typing import IO
+
+from rich import box
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from segcli.engine.params import ReportParams
+from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
+
+BAR_WIDTH = 10
+_INSIGHT_LABELS = (
+    ("highest_revenue_segment", "Highest revenue"),
+    ("largest_segment", "Largest"),
+    ("fastest_growing_segment", "Fastest growing"),
+    ("needs_attention", "Needs attention"),
+)
+
+
+def money(value: Decimal) -> str:
+    return f"{round_to(value, CENT):,.2f}"
+
+
+def share(part: Decimal | int, whole: Decimal | int) -> Decimal:
+    """part/whole in percent, one decimal (0 when the whole is 0)."""
+    return ratio(Decimal(part) * 100, whole, TENTH)
+
+
+def bar(fraction: Decimal, width: int = BAR_WIDTH) -> str:
+    """An inline bar of eighth-blocks for a fraction in 0..1."""
+    eighths = int(max(Decimal(0), min(Decimal(1), fraction)) * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("▏▎▍▌▋▊▉"[rest - 1] if rest else "")
+
+
+def header(report: Report) -> Text:
+    p = report.period
+    store = "all" if report.storefront_id is None else str(report.storefront_id)
+    text = Text()
+    text.append("Customer segmentation", style="bold")
+    text.append(f"  business {report.business_id} · storefront {store} · method {report.method}\n")
+    text.append(
+        f"Window {p.start_date.isoformat()} → {p.end_date.isoformat()} "
+        f"({p.days} days, as of {p.end_date.isoformat()}, {report.timezone})"
+    )
+    text.append(
+        f"\n{report.total_customers:,} customers · {report.total_sales:,} sales · "
+        f"revenue {money(report.total_revenue)}"
+    )
+    return text
+
+
+def insights_panel(report: Report) -> Panel:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column(style="bold")
+    values = report.insights.to_dict()
+    for key, label in _INSIGHT_LABELS:
+        grid.add_row(label, values[key] or "—")
+    return Panel(grid, title="Insights", title_align="left", expand=False)
+
+
+# (title, justify, style, priority): the narrowest terminals keep the lowest priorities only
+_COLUMNS = (
+    ("Segment", "left", None, 0),
+    ("Code", "left", "dim", 3),
+    ("Customers", "right", None, 0),
+    ("Share", "right", None, 0),
+    ("", "left", "cyan", 1),
+    ("Revenue", "right", None, 0),
+    ("Share ", "right", None, 0),
+    ("", "left", "green", 3),
+    ("AOV", "right", None, 2),
+    ("Days", "right", None, 2),
+    ("Orders", "right", None, 2),
+)
+
+
+def segments_table(report: Report, params: ReportParams, width: int = 120) -> Table:
+    """Segments with counts, revenue, shares and inline bars; columns fit the width."""
+    total_customers = report.total_customers
+    total_revenue = report.total_revenue
+    biggest = max((s.customer_count for s in report.segments), default=0) or 1
+    richest = max((s.revenue for s in report.segments), default=Decimal(0))
+    rows = []
+    for s in report.shown_segments(params):
+        revenue_fraction = s.revenue / richest if richest > 0 and s.revenue > 0 else Decimal(0)
+        rows.append(
+            (
+                s.name,
+                s.code,
+                f"{s.customer_count:,}",
+                f"{share(s.customer_count, total_customers)}%",
+                bar(Decimal(s.customer_count) / biggest),
+                money(s.revenue),
+                f"{share(s.revenue, total_revenue)}%",
+                bar(revenue_fraction),
+                money(s.average_order_value),
+                str(s.avg_days_since_last_purchase),
+                str(s.avg_purchase_frequency),
+            )
+        )
+    widths = [
+        max([len(title.strip()), BAR_WIDTH if not title else 0, *(len(r[i]) for r in rows)]) + 3
+        for i, (title, *_rest) in enumerate(_COLUMNS)
+    ]
+    keep_up_to = 3
+    while keep_up_to > 0 and sum(w for w, c in zip(widths, _COLUMNS, strict=True) if c[3] <= keep_up_to) > width:
+        keep_up_to -= 1
+    kept = [i for i, column in enumerate(_COLUMNS) if column[3] <= keep_up_to]
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for i in kept:
+        title, justify, style, _ = _COLUMNS[i]
+        table.add_column(title.strip(), justify=justify, style=style, no_wrap=True)  # type: ignore[arg-type]
+    for row in rows:
+        table.add_row(*(row[i] for i in kept))
+    return table
+
+
+def quality_line(quality: DataQuality) -> Text:
+    parts = [f"{quality.rows_read:,} rows in the window", f"{quality.rows_in_scope:,} in scope"]
+    if quality.excluded_by_status:
+        parts.append("excluded " + ", ".join(f"{k} {v:,}" for k, v in quality.excluded_by_status.items()))
+    if quality.unknown_status:
+        parts.append(
+            "unknown status " + ", ".join(f"'{k}' {v:,}" for k, v in quality.unknown_status.items())
+        )
+    parts.append(f"anonymous {quality.anonymous_sales:,}")
+    return Text("Data quality: " + " · ".join(parts), style="dim")
+
+
+def render(report: Report, params: ReportParams, width: int = 120) -> Group:
+    return Group(
+        header(report),
+        Text(""),
+        insights_panel(report),
+        segments_table(report, params, width),
+        Text("Days: average days since last purchase · Orders: average orders per customer", style="dim"),
+        quality_line(report.data_quality),
+    )
+
+
+class TableRenderer:
+    binary = False
+    media_type = "text/plain"
+    extension = "txt"
+
+    def write(self, report: Report, params: ReportParams, out: IO[bytes]) -> None:
+        text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+        try:
+            # a terminal's own width; in a pipe or file $COLUMNS, else 120
+            width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
+            console = Console(file=text, highlight=False, width=width)
+            console.print(render(report, params, console.width))
+        finally:
+            text.detach()
