@@ -1,10 +1,9 @@
-"""Shared fixtures: an isolated world (no user config, cache or tokens), the small fixture, a CLI runner."""
+"""Shared fixtures: an isolated world (no user config, cache, tokens), the small fixture, a CLI runner."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,7 @@ AS_OF = date(2026, 11, 20)
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs in its own folder with its own config, cache and token locations."""
     for key in list(os.environ):
         if key.startswith("SEGCLI_"):
@@ -36,7 +35,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    yield work
+    return work
 
 
 @dataclass

@@ -48,7 +48,9 @@ def open_output(output: str | None, binary: bool) -> Any:
     """A context manager yielding the binary stream to write: stdout or an atomic file."""
     if output is None or output == "-":
         if binary and output is None and stdout_is_terminal():
-            raise InvalidParameter("Refusing to write a binary PDF to the terminal; use --output FILE (or '-')")
+            raise InvalidParameter(
+                "Refusing to write a binary PDF to the terminal; use --output FILE (or '-')"
+            )
         return contextlib.nullcontext(sys.stdout.buffer)
     folder = Path(output).parent
     if str(folder) and not folder.is_dir():
@@ -62,4 +64,3 @@ def write_with(output: str | None, binary: bool, writer: Any) -> None:
         writer(out)
         if out is sys.stdout.buffer:
             out.flush()
-

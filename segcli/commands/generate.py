@@ -18,7 +18,8 @@ def generate(
         str | None, typer.Option("--items", help="Also write sale items here (.csv or .parquet).")
     ] = None,
     end_date: Annotated[
-        str | None, typer.Option("--end-date", help="Last day of the two years of sales. [default: 2026-11-20]")
+        str | None,
+        typer.Option("--end-date", help="Last day of the two years of sales. [default: 2026-11-20]"),
     ] = None,
 ) -> None:
     """Write deterministic synthetic sales (and items) that look like a real shop."""

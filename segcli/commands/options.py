@@ -20,7 +20,11 @@ SourceOpt = Annotated[
 ]
 ItemsOpt = Annotated[
     str | None,
-    typer.Option("--items", help="Sale items file (CSV/Parquet), needed by --method behavior.", envvar="SEGCLI_ITEMS"),
+    typer.Option(
+        "--items",
+        help="Sale items file (CSV/Parquet), needed by --method behavior.",
+        envvar="SEGCLI_ITEMS",
+    ),
 ]
 BusinessOpt = Annotated[
     int | None,
@@ -33,20 +37,33 @@ BusinessOpt = Annotated[
 ]
 MethodOpt = Annotated[
     str | None,
-    typer.Option("--method", "-m", help="Segmentation method: rfm, value or behavior. [default: rfm]", show_default=False),
+    typer.Option(
+        "--method",
+        "-m",
+        help="Segmentation method: rfm, value or behavior. [default: rfm]",
+        show_default=False,
+    ),
 ]
 DaysOpt = Annotated[
     str | None,
-    typer.Option("--days", "-d", help="Window length in days, 1..9999, ending on the as-of date. [default: 90]", show_default=False),
+    typer.Option(
+        "--days",
+        "-d",
+        help="Window length in days, 1..9999, ending on the as-of date. [default: 90]",
+        show_default=False,
+    ),
 ]
 StorefrontOpt = Annotated[
-    str | None, typer.Option("--storefront-id", help="Only sales of this storefront.", show_default=False)
+    str | None,
+    typer.Option("--storefront-id", help="Only sales of this storefront.", show_default=False),
 ]
 SegmentNameOpt = Annotated[
-    str | None, typer.Option("--segment-name", help="Show only this segment (by name).", show_default=False)
+    str | None,
+    typer.Option("--segment-name", help="Show only this segment (by name).", show_default=False),
 ]
 SegmentCodeOpt = Annotated[
-    str | None, typer.Option("--segment-code", help="Show only this segment (by code).", show_default=False)
+    str | None,
+    typer.Option("--segment-code", help="Show only this segment (by code).", show_default=False),
 ]
 AsOfOpt = Annotated[
     str | None,
@@ -86,7 +103,12 @@ MapOpt = Annotated[
 ]
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically); '-' for stdout.", show_default=False),
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically); '-' for stdout.",
+        show_default=False,
+    ),
 ]
 FormatOpt = Annotated[
     str | None,

@@ -56,7 +56,10 @@ def segment(
     )
     renderer = get_renderer(pick_format(fmt, output))
     request = ReportRequest.from_params(
-        params, business_id=settings.business_id, as_of=parse_as_of(as_of), timezone=settings.timezone
+        params,
+        business_id=settings.business_id,
+        as_of=parse_as_of(as_of),
+        timezone=settings.timezone,
     )
     report = get_report(settings, request)
     write_with(output, renderer.binary, lambda out: renderer.write(report, params, out))

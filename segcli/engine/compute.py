@@ -92,7 +92,9 @@ def data_quality(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> D
             excluded[status] = excluded.get(status, 0) + count
         else:
             unknown[status] = unknown.get(status, 0) + count
-    return DataQuality(read, in_scope, dict(sorted(excluded.items())), dict(sorted(unknown.items())), anonymous)
+    return DataQuality(
+        read, in_scope, dict(sorted(excluded.items())), dict(sorted(unknown.items())), anonymous
+    )
 
 
 def empty_segments(table: SegmentTable) -> list[SegmentResult]:
@@ -110,7 +112,9 @@ def empty_segments(table: SegmentTable) -> list[SegmentResult]:
     ]
 
 
-def scored_segments(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], table: SegmentTable) -> tuple[SegmentResult, ...]:
+def scored_segments(
+    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], table: SegmentTable
+) -> tuple[SegmentResult, ...]:
     """Segments of a scored method (rfm, value), summed exactly from the score summary."""
     segments = empty_segments(table)
     for scores, customers, sales, revenue, days_sum in rfm.score_summary(con, params):

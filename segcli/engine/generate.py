@@ -20,6 +20,7 @@ HISTORY_DAYS = 730
 CHANNELS = ("web", "mobile", "store", "marketplace")
 CATEGORIES = ("Apparel", "Footwear", "Accessories", "Home", "Beauty", "Electronics")
 
+
 def _list(values: tuple[str, ...]) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
@@ -141,7 +142,11 @@ def _copy(con: object, query: str, params: dict[str, object], path: Path) -> Non
     """COPY a query to a file atomically (temporary name in the same folder, then rename)."""
     kind = file_kind(str(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fmt = "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)" if kind == "parquet" else "(FORMAT csv, HEADER)"
+    fmt = (
+        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        if kind == "parquet"
+        else "(FORMAT csv, HEADER)"
+    )
     try:
         con.execute(f"COPY ({query}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' {fmt}", params)  # type: ignore[attr-defined]
         os.replace(tmp, path)

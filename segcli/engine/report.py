@@ -129,9 +129,7 @@ class Insights:
         }
 
 
-def first_largest(
-    segments: Iterable[SegmentResult], key: Callable[[SegmentResult], Any]
-) -> str | None:
+def first_largest(segments: Iterable[SegmentResult], key: Callable[[SegmentResult], Any]) -> str | None:
     """Name of the non-empty segment with the largest key, the earlier one on a tie."""
     best: SegmentResult | None = None
     for segment in segments:

@@ -88,7 +88,13 @@ class SegmentTable:
         """A short hash of the table, so reports made with different tables never mix."""
         blob = json.dumps(
             [
-                [s.name, s.code, s.description, list(s.actions), s.rule and [s.rule.r, s.rule.f, s.rule.m]]
+                [
+                    s.name,
+                    s.code,
+                    s.description,
+                    list(s.actions),
+                    s.rule and [s.rule.r, s.rule.f, s.rule.m],
+                ]
                 for s in self.segments
             ]
         )

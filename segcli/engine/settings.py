@@ -171,7 +171,9 @@ def settings_from_config(path: Path) -> Settings:
     return Settings(config_path=str(path), **values)
 
 
-def load_settings(config: str | None = None, columns: Mapping[str, str] | None = None, **cli: Any) -> Settings:
+def load_settings(
+    config: str | None = None, columns: Mapping[str, str] | None = None, **cli: Any
+) -> Settings:
     """Resolve settings: values given here (command line or environment) win over the config file."""
     path = find_config(config)
     base = settings_from_config(path) if path else Settings()

@@ -234,7 +234,9 @@ def window_select(plan: ColumnPlan, relation: str, where: str) -> str:
         cols.append(f"{plan.money_expr(name)} AS _{name}")
         if plan.kind(name) not in _EXACT_TYPES:  # keep the text, so an error can quote it
             cols.append(f"CAST({plan.raw(name)} AS VARCHAR) AS _raw_{name}")
-    amount = "_total_amount - coalesce(_amount_refunded, 0)" if "amount_refunded" in money else "_total_amount"
+    amount = (
+        "_total_amount - coalesce(_amount_refunded, 0)" if "amount_refunded" in money else "_total_amount"
+    )
     inner = f"SELECT {', '.join(cols)} FROM {relation} WHERE {where}"
     return f"SELECT *, {amount} AS amount FROM ({inner})"
 
@@ -289,9 +291,7 @@ def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> None:
         blank = f"NULLIF(trim({raw}), '') IS NULL" if has_raw else "TRUE"
         # total_amount must be present; amount_refunded may be empty (= 0) but never unreadable
         condition = f"_{name} IS NULL" if name == "total_amount" else f"_{name} IS NULL AND NOT ({blank})"
-        bad = con.execute(
-            f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} LIMIT 1"
-        ).fetchall()
+        bad = con.execute(f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} LIMIT 1").fetchall()
         if bad:
             sale_id, value = bad[0]
             if value is None or not str(value).strip():
@@ -334,7 +334,11 @@ def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> None:
 
 
 def check_business_rows(
-    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str, params: Mapping[str, Any], flt: ScopeFilter
+    con: duckdb.DuckDBPyConnection,
+    plan: ColumnPlan,
+    relation: str,
+    params: Mapping[str, Any],
+    flt: ScopeFilter,
 ) -> None:
     """Checks over all the business's rows: business and storefront ids, and every date."""
     label = plan.label
@@ -431,7 +435,7 @@ class FileScan:
         if self.all_varchar:
             return "read_csv($files, union_by_name = true, all_varchar = true)", params
         if money_columns:
-            params["csv_types"] = {c: "VARCHAR" for c in money_columns}
+            params["csv_types"] = dict.fromkeys(money_columns, "VARCHAR")
             return "read_csv($files, union_by_name = true, types = $csv_types)", params
         return "read_csv($files, union_by_name = true)", params
 
@@ -573,17 +577,7 @@ def open_source(
     if not location:
         raise SourceError("No source given. Use --source FILE (or SEGCLI_SOURCE, or 'source' in segcli.toml)")
     if _URL_RE.match(location):
-        from segcli.engine.postgres import PostgresSource  # type: ignore[import-not-found,unused-ignore]
-
-        return PostgresSource(  # type: ignore[no-any-return,unused-ignore]
-            location,
-            mapping=mapping or {},
-            default_business_id=default_business_id,
-            sales_table=sales_table,
-            items_table=items_table,
-        )
-    if location.lower().endswith((".duckdb", ".db")):
-        from segcli.engine.warehouse import WarehouseSource  # type: ignore[import-not-found,unused-ignore]
-
-        return WarehouseSource(location, default_business_id=default_business_id)  # type: ignore[no-any-return,unused-ignore]
+        raise SourceError("PostgreSQL sources are not available yet")
+    if location.lower().endswith(".duckdb"):
+        raise SourceError("DuckDB warehouse sources are not available yet")
     return FileSource(location, mapping, default_business_id, items)

@@ -113,7 +113,9 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
         for i, (title, *_rest) in enumerate(_COLUMNS)
     ]
     keep_up_to = 3
-    while keep_up_to > 0 and sum(w for w, c in zip(widths, _COLUMNS, strict=True) if c[3] <= keep_up_to) > width:
+    while (
+        keep_up_to > 0 and sum(w for w, c in zip(widths, _COLUMNS, strict=True) if c[3] <= keep_up_to) > width
+    ):
         keep_up_to -= 1
     kept = [i for i, column in enumerate(_COLUMNS) if column[3] <= keep_up_to]
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
@@ -130,9 +132,7 @@ def quality_line(quality: DataQuality) -> Text:
     if quality.excluded_by_status:
         parts.append("excluded " + ", ".join(f"{k} {v:,}" for k, v in quality.excluded_by_status.items()))
     if quality.unknown_status:
-        parts.append(
-            "unknown status " + ", ".join(f"'{k}' {v:,}" for k, v in quality.unknown_status.items())
-        )
+        parts.append("unknown status " + ", ".join(f"'{k}' {v:,}" for k, v in quality.unknown_status.items()))
     parts.append(f"anonymous {quality.anonymous_sales:,}")
     return Text("Data quality: " + " · ".join(parts), style="dim")
 
@@ -143,7 +143,10 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
         Text(""),
         insights_panel(report),
         segments_table(report, params, width),
-        Text("Days: average days since last purchase · Orders: average orders per customer", style="dim"),
+        Text(
+            "Days: average days since last purchase · Orders: average orders per customer",
+            style="dim",
+        ),
         quality_line(report.data_quality),
     )
 
