@@ -290,7 +290,9 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
     return bad, decimals
 
 
-def _fail_money(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, name: str, condition: str, what: str) -> None:
+def _fail_money(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, name: str, condition: str, what: str
+) -> None:
     raw = f"_raw_{name}" if plan.kind(name) not in _EXACT_TYPES else "NULL"
     sale_id, value = con.execute(
         f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} ORDER BY sale_id LIMIT 1"
@@ -345,7 +347,11 @@ def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
         raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
     for (alias, condition, name), count in zip(checks, row[4:-1], strict=True):
         if count:
-            what = "has more than 4 decimal places" if alias.startswith("dec_") else "has a value that is not a number"
+            what = (
+                "has more than 4 decimal places"
+                if alias.startswith("dec_")
+                else "has a value that is not a number"
+            )
             _fail_money(con, plan, name, condition, what)
     if _has_duplicate_ids(con, rows, low, high):
         dup = con.execute(
@@ -388,7 +394,9 @@ def sql_literal(value: Any) -> str:
 
 def inline_params(sql: str, params: Mapping[str, Any]) -> str:
     """`sql` with each `$name` replaced by its value's literal (for statements DuckDB cannot prepare)."""
-    return re.sub(r"\$(\w+)", lambda m: sql_literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql)
+    return re.sub(
+        r"\$(\w+)", lambda m: sql_literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql
+    )
 
 
 def check_business_rows(
@@ -579,10 +587,14 @@ class FileSource(Source):
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
-                sql = inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", {**params, **flt.params})
+                sql = inline_params(
+                    f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", {**params, **flt.params}
+                )
                 con.execute(sql)
             else:  # text is parsed once
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {select}", {**params, **flt.params})
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {select}", {**params, **flt.params}
+                )
 
         with duckdb_errors(self.label):
             self.sales.run(con, build)
