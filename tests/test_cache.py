@@ -279,10 +279,10 @@ def test_a_garbage_cache_file_does_not_break_a_report(cli):
         f"segcli: warning: report cache {folder} unusable (file is not a database); computing without it\n"
     )
     info = cli("cache", "info")
-    assert "problem: unreadable (file is not a database); `segcli cache clear` resets it" in info.stdout
+    assert info.stdout.endswith("problem: cannot read the cache (file is not a database)\n")
     cleared = cli("cache", "clear")
     assert cleared.stdout == f"cleared 0 cached reports from {folder}\n"
-    assert cleared.stderr == f"removed the unreadable cache database in {folder} (file is not a database)\n"
+    assert cleared.stderr == f"removed the corrupt cache database in {folder} (file is not a database)\n"
     assert cli(*small_args("--days", "30"), "--format", "json").stderr == ""
     assert counts(cli) == {"entries": 1, "hits": 0, "misses": 1}
 
@@ -355,3 +355,15 @@ def test_a_cache_hit_imports_neither_duckdb_nor_pyarrow(cli):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stderr == "[]\n"
     assert counts(cli) == {"entries": 1, "hits": 1, "misses": 1}
+
+
+def test_an_unopenable_cache_is_reported_and_never_deleted(cli):
+    folder = user_cache_dir()
+    (folder / "cache.db").mkdir(parents=True)  # sqlite cannot open a folder: not corrupt, just unusable
+    run = cli(*small_args("--days", "30"), "--format", "json")
+    assert run.exit_code == 0
+    assert run.stderr.count("segcli: warning: report cache") == 1
+    cleared = cli("cache", "clear")
+    assert cleared.exit_code == 1
+    assert cleared.stderr == f"{folder}: cannot clear the report cache: unable to open database file\n"
+    assert (folder / "cache.db").is_dir()

@@ -52,7 +52,7 @@ def info(
         f"ttl:     {state.ttl} s",
     ]
     if state.problem is not None:
-        lines.append(f"problem: unreadable ({state.problem}); `segcli cache clear` resets it")
+        lines.append(f"problem: cannot read the cache ({state.problem})")
     print("\n".join(lines))
 
 
@@ -64,8 +64,6 @@ def clear(cache_dir: CacheDirOpt = None, config: ConfigOpt = None) -> None:
     cache = cache_for(settings)
     result = cache.clear()
     if result.problem is not None:
-        print(
-            f"removed the unreadable cache database in {cache.directory} ({result.problem})", file=sys.stderr
-        )
+        print(f"removed the corrupt cache database in {cache.directory} ({result.problem})", file=sys.stderr)
     noun = "report" if result.removed == 1 else "reports"
     print(f"cleared {result.removed} cached {noun} from {cache.directory}")

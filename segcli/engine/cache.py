@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from segcli import __version__
 from segcli.engine.db import first_line
-from segcli.engine.errors import InvalidParameter
+from segcli.engine.errors import InvalidParameter, SegcliError
 from segcli.engine.report import Report
 from segcli.engine.settings import DEFAULT_CACHE_TTL, Settings
 
@@ -120,7 +120,7 @@ class CacheInfo:
 @dataclass(frozen=True)
 class ClearResult:
     removed: int
-    problem: str | None = None  # set when the database was unreadable and its files were deleted
+    problem: str | None = None  # set when the database was corrupt and its files were deleted
 
 
 class ReportCache:
@@ -185,7 +185,9 @@ class ReportCache:
             return CacheInfo(self.directory, size_bytes=size, ttl=self.ttl, problem=first_line(exc))
 
     def clear(self) -> ClearResult:
-        """Remove every cached report and the counters; an unreadable database is deleted."""
+        """Remove every cached report and the counters; a corrupt database is deleted."""
+        import sqlite3
+
         if not (self.directory / DB_FILES[0]).exists():
             return ClearResult(0)
         try:
@@ -196,10 +198,16 @@ class ReportCache:
                 return ClearResult(removed)
             finally:
                 db.close()
-        except Exception as exc:  # an unreadable cache is reset: it holds nothing worth keeping
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):  # locked or unreadable, not corrupt: keep it
+                raise SegcliError(
+                    f"{self.directory}: cannot clear the report cache: {first_line(exc)}"
+                ) from exc
             for path in self._db_files():
                 path.unlink()
             return ClearResult(0, problem=first_line(exc))
+        except OSError as exc:
+            raise SegcliError(f"{self.directory}: cannot clear the report cache: {first_line(exc)}") from exc
 
     def close(self) -> None:
         if self._db is not None and self._pid == os.getpid():
