@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import generate, segment
+from segcli.commands import cache, generate, segment
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +59,13 @@ def root(
 
 app.command("segment")(handle_errors(segment.segment))
 app.command("generate")(handle_errors(generate.generate))
+
+cache_app = typer.Typer(
+    name="cache", help="Look at and empty the report cache.", no_args_is_help=True, add_completion=False
+)
+cache_app.command("info")(handle_errors(cache.info))
+cache_app.command("clear")(handle_errors(cache.clear))
+app.add_typer(cache_app)
 
 
 def main() -> None:
