@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from segcli.render import format_names
+from segcli.render.customers import LIST_WRITERS
 
 SourceOpt = Annotated[
     str | None,
@@ -116,6 +117,15 @@ FormatOpt = Annotated[
         "--format",
         "-f",
         help=f"Output format: {', '.join(format_names())}. [default: table on a terminal, else json]",
+        show_default=False,
+    ),
+]
+ListFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=f"Output format: {', '.join(LIST_WRITERS)}. [default: table on a terminal, else csv]",
         show_default=False,
     ),
 ]
