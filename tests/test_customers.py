@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -213,9 +214,39 @@ def test_table_preview_shows_first_rows_and_count(cli, generated_sales: Path):
     run = cli(*customers_args(generated_sales, "--days", "90", "--format", "table"))
     assert run.exit_code == 0, run.stderr
     total = sum(s["customer_count"] for s in report_segments(cli, generated_sales, "--days", "90"))
-    assert f"First 20 of {total:,} customers." in run.stdout
-    data_lines = [line for line in run.stdout.splitlines() if " R" in line and line.strip()[-1].isdigit()]
+    assert f"First 20 of {total:,} customers; all of them: --format csv|jsonl|parquet" in run.stdout
+    data_lines = [line for line in run.stdout.splitlines() if re.search(r" R\dF\dM\d ", line)]
     assert len(data_lines) == 20
+
+
+def test_table_preview_fits_narrow_terminals(cli):
+    wide = cli(*customers_args(SMALL_SALES, "--days", "30", "--format", "table"), env={"COLUMNS": "120"})
+    assert wide.stdout.splitlines()[1].split() == [
+        "Customer",
+        "Last",
+        "purchase",
+        "Days",
+        "Orders",
+        "Monetary",
+        "Scores",
+        "Segment",
+        "Code",
+    ]
+    c03 = next(line for line in wide.stdout.splitlines() if "c03" in line)
+    assert c03.split() == ["c03", "2026-11-01", "19", "4", "44.98", "R2F4M2", "Need", "Attention", "R2F3M3"]
+    narrow = cli(*customers_args(SMALL_SALES, "--days", "30", "--format", "table"), env={"COLUMNS": "70"})
+    # Code, Days and Last purchase give way; segment names stay whole
+    assert narrow.stdout.splitlines()[1].split() == ["Customer", "Orders", "Monetary", "Scores", "Segment"]
+    assert "Potential Loyalists" in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 70
+
+
+def test_empty_list(cli):
+    # no Hibernating customer in a 7-day window: every customer is recent (R >= 4)
+    args = customers_args(SMALL_SALES, "--days", "7", "--segment-name", "Hibernating")
+    assert cli(*args, "--format", "table").stdout == "0 customers\n"
+    assert cli(*args, "--format", "csv").stdout == ",".join(COLUMNS) + "\n"
+    assert cli(*args, "--format", "jsonl").stdout == ""
 
 
 def test_invalid_segment_filter_and_format(cli):

@@ -18,18 +18,25 @@ if TYPE_CHECKING:
 
 PREVIEW_ROWS = 20
 _BATCH_ROWS = 10_000
-_PREVIEW_HEADINGS = {
-    "customer_id": ("Customer", "left"),
-    "last_purchase_date": ("Last purchase", "left"),
-    "days_since": ("Days since", "right"),
-    "frequency": ("Orders", "right"),
-    "monetary": ("Monetary", "right"),
-    "r": ("R", "right"),
-    "f": ("F", "right"),
-    "m": ("M", "right"),
-    "segment_name": ("Segment", "left"),
-    "segment_code": ("Code", "left"),
-}
+# The preview's columns: (title, justify, cells of a row as a dict of text). Listed in the
+# order they are dropped when the terminal is too narrow, the essentials last.
+_PREVIEW_DROP_ORDER = ("Code", "Days", "Last purchase")
+
+
+def _preview_columns(row: dict[str, str | None]) -> dict[str, str]:
+    return {
+        "Customer": row["customer_id"] or "",
+        "Last purchase": row["last_purchase_date"] or "",
+        "Days": row["days_since"] or "",
+        "Orders": row["frequency"] or "",
+        "Monetary": row["monetary"] or "",
+        "Scores": f"R{row['r']}F{row['f']}M{row['m']}",
+        "Segment": row["segment_name"] or "",
+        "Code": row["segment_code"] or "",
+    }
+
+
+_RIGHT = {"Days", "Orders", "Monetary"}
 
 
 def tidy(table: pyarrow.Table) -> pyarrow.Table:
@@ -76,30 +83,38 @@ def write_parquet(table: pyarrow.Table, out: IO[bytes]) -> None:
 
 
 def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
-    """A rich table of the first rows and the total count."""
+    """A rich table of the first rows and the total count; columns fit the terminal."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    for name in table.column_names:
-        title, justify = _PREVIEW_HEADINGS.get(name, (name, "left"))
-        grid.add_column(title, justify=justify, no_wrap=name != "segment_name")
-    for row in text_rows(table, PREVIEW_ROWS):
-        grid.add_row(*("" if value is None else value for value in row))
+    names = table.column_names
+    rows = [_preview_columns(dict(zip(names, row, strict=True))) for row in text_rows(table, PREVIEW_ROWS)]
+    titles = list(_preview_columns(dict.fromkeys(names, "")) if not rows else rows[0])
     total = table.num_rows
     if total > PREVIEW_ROWS:
-        note = (
-            f"First {PREVIEW_ROWS} of {total:,} customers. "
-            "For the whole list: --format csv|jsonl|parquet --output FILE"
-        )
+        note = f"First {PREVIEW_ROWS} of {total:,} customers; all of them: --format csv|jsonl|parquet"
     else:
         note = f"{total:,} customer{'' if total == 1 else 's'}"
     text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
     try:
         width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
         console = Console(file=text, highlight=False, width=width)
-        console.print(grid)
+
+        def needed(columns: list[str]) -> int:  # cells, 2 of padding and 1 of rule each
+            return sum(max([len(c), *(len(r[c]) for r in rows)]) + 3 for c in columns) + 1
+
+        for title in _PREVIEW_DROP_ORDER:
+            if needed(titles) <= console.width:
+                break
+            titles.remove(title)
+        grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+        for title in titles:
+            grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title != "Segment")
+        for row in rows:
+            grid.add_row(*(row[title] for title in titles))
+        if rows:
+            console.print(grid)
         console.print(note, style="dim")
     finally:
         text.detach()
