@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import cache, generate, segment
+from segcli.commands import cache, customers, generate, segment
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,6 +58,7 @@ def root(
 
 
 app.command("segment")(handle_errors(segment.segment))
+app.command("customers")(handle_errors(customers.customers))
 app.command("generate")(handle_errors(generate.generate))
 
 cache_app = typer.Typer(

@@ -12,7 +12,15 @@ from segcli.engine.atomic import atomic_write
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.settings import Settings, load_settings, parse_map
 
-_SUFFIX_FORMATS = {".json": "json", ".csv": "csv", ".pdf": "pdf", ".txt": "table"}
+_SUFFIX_FORMATS = {
+    ".json": "json",
+    ".csv": "csv",
+    ".pdf": "pdf",
+    ".txt": "table",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
 
 
 def resolve_settings(config: str | None, map_pairs: list[str] | None, **values: Any) -> Settings:
@@ -33,28 +41,37 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def pick_format(fmt: str | None, output: str | None, default_terminal: str = "table") -> str:
-    """--format, else the output file's suffix, else a table on a terminal and JSON in a pipe."""
+def pick_format(
+    fmt: str | None, output: str | None, default_terminal: str = "table", default_pipe: str = "json"
+) -> str:
+    """--format, else the output file's suffix, else a table on a terminal and `default_pipe` in a pipe."""
     if fmt:
         return fmt.lower()
     if output and output != "-":
         suffix = Path(output).suffix.lower()
         if suffix in _SUFFIX_FORMATS:
             return _SUFFIX_FORMATS[suffix]
-    return default_terminal if stdout_is_terminal() else "json"
+    return default_terminal if stdout_is_terminal() else default_pipe
 
 
-def open_output(output: str | None, binary: bool) -> Any:
-    """A context manager yielding the binary stream to write: stdout or an atomic file."""
+def check_output(output: str | None, binary: bool) -> None:
+    """Refuse an output that cannot be written, before any work is done."""
     if output is None or output == "-":
         if binary and output is None and stdout_is_terminal():
             raise InvalidParameter(
                 "Refusing to write a binary PDF to the terminal; use --output FILE (or '-')"
             )
-        return contextlib.nullcontext(sys.stdout.buffer)
+        return
     folder = Path(output).parent
     if str(folder) and not folder.is_dir():
         raise InvalidParameter(f"Invalid output: folder {folder} does not exist")
+
+
+def open_output(output: str | None, binary: bool) -> Any:
+    """A context manager yielding the binary stream to write: stdout or an atomic file."""
+    check_output(output, binary)
+    if output is None or output == "-":
+        return contextlib.nullcontext(sys.stdout.buffer)
     return atomic_write(output)
 
 

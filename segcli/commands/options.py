@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from segcli.render import format_names
+from segcli.render.customers import LIST_WRITERS
 
 SourceOpt = Annotated[
     str | None,
@@ -146,6 +147,15 @@ CacheTtlOpt = Annotated[
         "--cache-ttl",
         help="Serve a cached report only while it is younger than this many seconds. [default: 600]",
         envvar="SEGCLI_CACHE_TTL",
+        show_default=False,
+    ),
+]
+ListFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help=f"Output format: {', '.join(LIST_WRITERS)}. [default: table on a terminal, else csv]",
         show_default=False,
     ),
 ]

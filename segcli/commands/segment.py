@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from segcli.commands.common import cache_values, parse_as_of, pick_format, resolve_settings, write_with
+from segcli.commands.common import (
+    cache_values,
+    check_output,
+    parse_as_of,
+    pick_format,
+    resolve_settings,
+    write_with,
+)
 from segcli.commands.options import (
     AsOfOpt,
     BusinessOpt,
@@ -23,6 +30,7 @@ from segcli.commands.options import (
     StorefrontOpt,
     TimezoneOpt,
 )
+from segcli.commands.progress import Progress
 from segcli.engine.params import validate_params
 from segcli.render import get_renderer
 
@@ -70,12 +78,13 @@ def segment(
         tables=settings.tables,
     )
     renderer = get_renderer(pick_format(fmt, output))
+    check_output(output, renderer.binary)
     request = ReportRequest.from_params(
         params,
         business_id=settings.business_id,
         as_of=parse_as_of(as_of),
         timezone=settings.timezone,
     )
-    with open_cache(settings) as cache:
+    with Progress("Segmenting customers…"), open_cache(settings) as cache:
         report = get_report(settings, request, cache=cache)
     write_with(output, renderer.binary, lambda out: renderer.write(report, params, out))

@@ -32,8 +32,20 @@ def _json() -> Renderer:
     return JsonRenderer()
 
 
+def _csv() -> Renderer:
+    from segcli.render.csv import CsvRenderer
+
+    return CsvRenderer()
+
+
+def _pdf() -> Renderer:
+    from segcli.render.pdf import PdfRenderer
+
+    return PdfRenderer()
+
+
 # name -> factory; importing a renderer's module (and its heavy imports) waits until it is used
-RENDERERS: dict[str, Callable[[], Renderer]] = {"table": _table, "json": _json}
+RENDERERS: dict[str, Callable[[], Renderer]] = {"table": _table, "json": _json, "csv": _csv, "pdf": _pdf}
 
 
 def format_names() -> tuple[str, ...]:

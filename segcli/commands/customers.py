@@ -1,0 +1,81 @@
+"""`segcli customers`: one row per customer in scope, the list a marketer acts on."""
+
+from __future__ import annotations
+
+from segcli.commands.common import (
+    check_output,
+    parse_as_of,
+    pick_format,
+    resolve_settings,
+    write_with,
+)
+from segcli.commands.options import (
+    AsOfOpt,
+    BusinessOpt,
+    ConfigOpt,
+    DaysOpt,
+    ItemsOpt,
+    ListFormatOpt,
+    MapOpt,
+    MethodOpt,
+    OutputOpt,
+    SegmentCodeOpt,
+    SegmentNameOpt,
+    SourceOpt,
+    StorefrontOpt,
+    TimezoneOpt,
+)
+from segcli.commands.progress import Progress
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.params import validate_params
+from segcli.render.customers import get_list_writer
+
+
+def customers(
+    source: SourceOpt = None,
+    items: ItemsOpt = None,
+    business_id: BusinessOpt = None,
+    method: MethodOpt = None,
+    days: DaysOpt = None,
+    storefront_id: StorefrontOpt = None,
+    segment_name: SegmentNameOpt = None,
+    segment_code: SegmentCodeOpt = None,
+    as_of: AsOfOpt = None,
+    timezone: TimezoneOpt = None,
+    fmt: ListFormatOpt = None,
+    output: OutputOpt = None,
+    map_pairs: MapOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the customers in scope with their figures, scores and segment."""
+    from segcli.engine.compute import ReportRequest, customer_table
+    from segcli.engine.service import source_from_settings
+    from segcli.render.customers import tidy
+
+    settings = resolve_settings(
+        config, map_pairs, source=source, items=items, business_id=business_id, timezone=timezone
+    )
+    params = validate_params(
+        segmentation_method=method,
+        days=days,
+        storefront_id=storefront_id,
+        segment_name=segment_name,
+        segment_code=segment_code,
+        tables=settings.tables,
+    )
+    name = pick_format(fmt, output, default_pipe="csv")
+    writer = get_list_writer(name)
+    if name == "parquet" and output is None:
+        raise InvalidParameter(
+            "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"
+        )
+    check_output(output, writer.binary)
+    request = ReportRequest.from_params(
+        params,
+        business_id=settings.business_id,
+        as_of=parse_as_of(as_of),
+        timezone=settings.timezone,
+    )
+    with Progress("Scoring customers…"):
+        table = tidy(customer_table(source_from_settings(settings), request, settings.tables, params))
+    write_with(output, writer.binary, lambda out: writer.write(table, out))

@@ -1,0 +1,68 @@
+"""CSV: one row per shown segment, columns in SPEC order, actions joined with "; "."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import IO, Any
+
+from segcli.engine.params import ReportParams
+from segcli.engine.report import Report
+
+COLUMNS = (
+    "segment_name",
+    "segment_code",
+    "description",
+    "customer_count",
+    "total_revenue",
+    "average_order_value",
+    "recency_score",
+    "frequency_score",
+    "monetary_score",
+    "avg_days_since_last_purchase",
+    "avg_purchase_frequency",
+    "avg_total_spend",
+    "recommended_actions",
+)
+ACTION_SEPARATOR = "; "
+
+
+def cell(value: Any) -> str:
+    """A value as CSV text: decimals as plain digits, None as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def report_rows(report: Report, params: ReportParams) -> list[list[str]]:
+    """The header and one row per shown segment, from the same figures as the JSON body."""
+    bodies = report.to_body(params)["data"]["segments"]
+    columns = [*COLUMNS, "facet"] if any("facet" in b for b in bodies) else list(COLUMNS)
+    rows = [columns]
+    for body in bodies:
+        flat = {**body, **body["characteristics"]}
+        flat["recommended_actions"] = ACTION_SEPARATOR.join(body["recommended_actions"])
+        rows.append([cell(flat.get(column)) for column in columns])
+    return rows
+
+
+def write_csv(rows: Iterable[Sequence[str | None]], out: IO[bytes]) -> None:
+    """Write rows as UTF-8 CSV (no BOM, LF line ends, quoting only where needed)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        csv.writer(text, lineterminator="\n").writerows(rows)
+    finally:
+        text.detach()
+
+
+class CsvRenderer:
+    binary = False
+    media_type = "text/csv"
+    extension = "csv"
+
+    def write(self, report: Report, params: ReportParams, out: IO[bytes]) -> None:
+        write_csv(report_rows(report, params), out)

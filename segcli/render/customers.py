@@ -1,0 +1,146 @@
+"""The customer list (`segcli customers`): a terminal preview, CSV, JSON lines or Parquet."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+from segcli.engine import jsonout
+from segcli.engine.errors import InvalidParameter
+from segcli.render.csv import write_csv
+
+if TYPE_CHECKING:
+    import pyarrow
+
+PREVIEW_ROWS = 20
+_BATCH_ROWS = 10_000
+# The preview's columns: (title, justify, cells of a row as a dict of text). Listed in the
+# order they are dropped when the terminal is too narrow, the essentials last.
+_PREVIEW_DROP_ORDER = ("Code", "Days", "Last purchase")
+
+
+def _preview_columns(row: dict[str, str | None]) -> dict[str, str]:
+    return {
+        "Customer": row["customer_id"] or "",
+        "Last purchase": row["last_purchase_date"] or "",
+        "Days": row["days_since"] or "",
+        "Orders": row["frequency"] or "",
+        "Monetary": row["monetary"] or "",
+        "Scores": f"R{row['r']}F{row['f']}M{row['m']}",
+        "Segment": row["segment_name"] or "",
+        "Code": row["segment_code"] or "",
+    }
+
+
+_RIGHT = {"Days", "Orders", "Monetary"}
+
+
+def tidy(table: pyarrow.Table) -> pyarrow.Table:
+    """The list as written: monetary at 2 decimals when that loses nothing, else at full scale."""
+    import pyarrow as pa
+
+    index = table.schema.get_field_index("monetary")
+    column = table.column(index)
+    if not pa.types.is_decimal(column.type) or column.type.scale <= 2:
+        return table
+    try:
+        cents = column.cast(pa.decimal128(column.type.precision, 2))  # a safe cast fails on any loss
+    except pa.ArrowInvalid:
+        return table
+    return table.set_column(index, "monetary", cents)
+
+
+def text_rows(table: pyarrow.Table, limit: int | None = None) -> Iterator[list[str | None]]:
+    """Rows as text (dates ISO, decimals exact, null as None), batch by batch."""
+    import pyarrow as pa
+
+    rows = table if limit is None else table.slice(0, limit)
+    for batch in rows.to_batches(max_chunksize=_BATCH_ROWS):
+        columns = [batch.column(i).cast(pa.string()).to_pylist() for i in range(batch.num_columns)]
+        yield from (list(row) for row in zip(*columns, strict=True))
+
+
+def write_list_csv(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """CSV with a header row, the columns of the list in order."""
+    write_csv(itertools.chain([list(table.column_names)], text_rows(table)), out)
+
+
+def write_jsonl(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """One JSON object per line; monetary as an exact number literal."""
+    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+        out.write("".join(jsonout.dumps(row) + "\n" for row in batch.to_pylist()).encode("utf-8"))
+
+
+def write_parquet(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """Parquet with the list's types (monetary stays a decimal)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, out)
+
+
+def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """A rich table of the first rows and the total count; columns fit the terminal."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    names = table.column_names
+    rows = [_preview_columns(dict(zip(names, row, strict=True))) for row in text_rows(table, PREVIEW_ROWS)]
+    titles = list(_preview_columns(dict.fromkeys(names, "")) if not rows else rows[0])
+    total = table.num_rows
+    if total > PREVIEW_ROWS:
+        note = f"First {PREVIEW_ROWS} of {total:,} customers; all of them: --format csv|jsonl|parquet"
+    else:
+        note = f"{total:,} customer{'' if total == 1 else 's'}"
+    text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    try:
+        width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
+        console = Console(file=text, highlight=False, width=width)
+
+        def needed(columns: list[str]) -> int:  # cells, 2 of padding and 1 of rule each
+            return sum(max([len(c), *(len(r[c]) for r in rows)]) + 3 for c in columns) + 1
+
+        for title in _PREVIEW_DROP_ORDER:
+            if needed(titles) <= console.width:
+                break
+            titles.remove(title)
+        grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+        for title in titles:
+            grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title != "Segment")
+        for row in rows:
+            grid.add_row(*(row[title] for title in titles))
+        if rows:
+            console.print(grid)
+        console.print(note, style="dim")
+    finally:
+        text.detach()
+
+
+@dataclass(frozen=True)
+class ListWriter:
+    """How one format writes the customer list."""
+
+    binary: bool
+    media_type: str
+    extension: str
+    write: Callable[[pyarrow.Table, IO[bytes]], None]
+
+
+LIST_WRITERS: dict[str, ListWriter] = {
+    "table": ListWriter(False, "text/plain", "txt", write_preview),
+    "csv": ListWriter(False, "text/csv", "csv", write_list_csv),
+    "jsonl": ListWriter(False, "application/x-ndjson", "jsonl", write_jsonl),
+    "parquet": ListWriter(True, "application/vnd.apache.parquet", "parquet", write_parquet),
+}
+
+
+def get_list_writer(name: str) -> ListWriter:
+    """The writer of a customer-list format, or the invalid-format error."""
+    writer = LIST_WRITERS.get(name)
+    if writer is None:
+        raise InvalidParameter(f"Invalid format. Must be one of: {', '.join(LIST_WRITERS)}")
+    return writer
