@@ -119,3 +119,12 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+TokensFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tokens-file",
+        help="The API token file. [default: tokens.json in the user config folder]",
+        envvar="SEGCLI_TOKENS_FILE",
+        show_default=False,
+    ),
+]
