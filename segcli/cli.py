@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import generate, segment, serve, token
+from segcli.commands import cache, generate, segment, serve, token
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -62,12 +62,22 @@ app.command("generate")(handle_errors(generate.generate))
 app.command("serve")(handle_errors(serve.serve))
 
 token_app = typer.Typer(
-    help="API tokens for `segcli serve`: each reads one business's reports.", no_args_is_help=True
+    name="token",
+    help="API tokens for `segcli serve`: each reads one business's reports.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 token_app.command("create")(handle_errors(token.create))
 token_app.command("list")(handle_errors(token.list_tokens))
 token_app.command("revoke")(handle_errors(token.revoke))
-app.add_typer(token_app, name="token")
+app.add_typer(token_app)
+
+cache_app = typer.Typer(
+    name="cache", help="Look at and empty the report cache.", no_args_is_help=True, add_completion=False
+)
+cache_app.command("info")(handle_errors(cache.info))
+cache_app.command("clear")(handle_errors(cache.clear))
+app.add_typer(cache_app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from segcli.api.app import ENDPOINT, create_app
+from segcli.engine.cache import cache_for
 from segcli.engine.compute import today_in
 from segcli.engine.settings import Settings
 from segcli.engine.tokens import TokenFile
@@ -240,6 +241,20 @@ def test_business_two_sees_only_its_own_figures_through_the_cache(api: Api) -> N
         "fastest_growing_segment": "New Customers",
         "needs_attention": None,
     }
+    info = cache_for(api.settings).info()
+    assert (info.entries, info.misses, info.hits) == (2, 2, 1)  # one report per business; 1 again: a hit
+
+
+def test_every_request_reads_current_data(tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    shutil.copy(SMALL_SALES, source)
+    api = Api(tmp_path, source=source)
+    assert body(api.get("days=30"))["data"]["total_customers"] == 12
+    with source.open("a") as out:  # a new customer of business 1 while the server runs
+        out.write("42,1,10,c99,2026-11-20,5.00,,completed,web\n")
+    data = body(api.get("days=30"))["data"]
+    assert data["total_customers"] == 13
+    assert data["total_revenue"] == Decimal("2129.98")  # 2124.98 + 5.00
 
 
 def test_healthz_needs_no_token(api: Api) -> None:
@@ -403,3 +418,16 @@ def test_serve_fails_early_on_a_missing_source(cli: Any) -> None:
     run = cli("serve", "--source", "missing.csv", "--port", "1")
     assert run.exit_code == 1
     assert run.stderr == "missing.csv: file not found\n"
+
+
+@pytest.mark.parametrize("command", ["serve", "token"])
+def test_help_of_serve_and_token_imports_no_heavy_module(command: str) -> None:
+    from tests.test_import_hygiene import HEAVY, loaded_after
+
+    modules = loaded_after(  # the help text (it names uvicorn) is kept out of the printed module list
+        f"import io, sys\nfrom segcli.cli import app\nsys.argv = ['segcli', '{command}', '--help']\n"
+        "stdout, sys.stdout = sys.stdout, io.StringIO()\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\nsys.stdout = stdout"
+    )
+    assert "typer" in modules
+    assert not modules & {*HEAVY, "starlette"}  # (pydantic: typer itself imports it)

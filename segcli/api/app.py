@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -17,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from segcli import __version__
 from segcli.api.middleware import AccessLog
 from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
+from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import validate_params
@@ -45,12 +48,15 @@ def create_app(
     as_of: date | None = None,
     tokens: Callable[[], Tokens] | None = None,
 ) -> FastAPI:
-    """The app for one worker: opens the source once; every request reads current data through it.
+    """The app for one worker: opens the source and the report cache once; every request reads current data.
 
     `as_of` pins the report date (default: today in the settings' time zone, per request);
     `tokens` gives the current tokens (default: the token file, re-read when it changes).
     """
     source = source_from_settings(settings)
+    cache = (
+        cache_for(settings, warn=logging.getLogger("segcli.cache").warning) if settings.use_cache else None
+    )
     current_tokens = tokens if tokens is not None else TokenFile(settings.resolved_tokens_file).current
     bearer = HTTPBearer(auto_error=False, description="A token made by `segcli token create`.")
 
@@ -84,7 +90,7 @@ def create_app(
         report_request = ReportRequest.from_params(
             params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone
         )
-        report = get_report(settings=settings, request=report_request, source=source)
+        report = get_report(settings=settings, request=report_request, source=source, cache=cache)
         out = io.BytesIO()
         renderer.write(report, params, out)
         headers = {}
@@ -94,7 +100,14 @@ def create_app(
             headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         return Response(out.getvalue(), media_type=renderer.media_type, headers=headers)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if cache is not None:
+            cache.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="segcli",
         version=__version__,
         description="Customer segmentation reports (RFM, value, behaviour) of the token's business.",

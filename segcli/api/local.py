@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from starlette.types import ASGIApp, Message
+from starlette.applications import Starlette
+from starlette.types import Message
 
 
-async def _call(app: ASGIApp, target: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
+async def _call(app: Starlette, target: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
     parts = urlsplit(target)
     scope: dict[str, Any] = {
         "type": "http",
@@ -44,12 +45,13 @@ async def _call(app: ASGIApp, target: str, headers: Mapping[str, str]) -> tuple[
         elif message["type"] == "http.response.body":
             body.append(message.get("body", b""))
 
-    await app(scope, receive, send)
+    async with app.router.lifespan_context(app):
+        await app(scope, receive, send)
     return status, b"".join(body)
 
 
-def get(app: ASGIApp, target: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
-    """GET `target` (a path with an optional query string) from `app`; returns status and body."""
+def get(app: Starlette, target: str, headers: Mapping[str, str]) -> tuple[int, bytes]:
+    """GET `target` (a path with an optional query string) from `app`, inside its lifespan; status and body."""
     if not target.startswith("/"):
         target = "/" + target
     return asyncio.run(_call(app, target, headers))

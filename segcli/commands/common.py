@@ -64,3 +64,15 @@ def write_with(output: str | None, binary: bool, writer: Any) -> None:
         writer(out)
         if out is sys.stdout.buffer:
             out.flush()
+
+
+def cache_values(
+    no_cache: bool, refresh: bool, cache_dir: str | None, cache_ttl: int | None
+) -> dict[str, Any]:
+    """Settings values from the cache options (None where an option was not given)."""
+    return {
+        "use_cache": False if no_cache else None,
+        "refresh": True if refresh else None,
+        "cache_dir": cache_dir,
+        "cache_ttl": cache_ttl,
+    }

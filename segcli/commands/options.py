@@ -119,6 +119,36 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache",
+        help="Compute the report without reading or writing the report cache.",
+        envvar="SEGCLI_NO_CACHE",
+    ),
+]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option("--refresh", help="Compute the report and overwrite its cached copy."),
+]
+CacheDirOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-dir",
+        help="Report cache folder. [default: the user cache folder, e.g. ~/.cache/segcli]",
+        envvar="SEGCLI_CACHE_DIR",
+        show_default=False,
+    ),
+]
+CacheTtlOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--cache-ttl",
+        help="Serve a cached report only while it is younger than this many seconds. [default: 600]",
+        envvar="SEGCLI_CACHE_TTL",
+        show_default=False,
+    ),
+]
 TokensFileOpt = Annotated[
     str | None,
     typer.Option(

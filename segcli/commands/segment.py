@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from segcli.commands.common import parse_as_of, pick_format, resolve_settings, write_with
+from segcli.commands.common import cache_values, parse_as_of, pick_format, resolve_settings, write_with
 from segcli.commands.options import (
     AsOfOpt,
     BusinessOpt,
+    CacheDirOpt,
+    CacheTtlOpt,
     ConfigOpt,
     DaysOpt,
     FormatOpt,
     ItemsOpt,
     MapOpt,
     MethodOpt,
+    NoCacheOpt,
     OutputOpt,
+    RefreshOpt,
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
@@ -38,13 +42,24 @@ def segment(
     output: OutputOpt = None,
     map_pairs: MapOpt = None,
     config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False,
+    refresh: RefreshOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = None,
 ) -> None:
     """Segment customers and print the report (RFM by default)."""
+    from segcli.engine.cache import open_cache
     from segcli.engine.compute import ReportRequest
     from segcli.engine.service import get_report
 
     settings = resolve_settings(
-        config, map_pairs, source=source, items=items, business_id=business_id, timezone=timezone
+        config,
+        map_pairs,
+        source=source,
+        items=items,
+        business_id=business_id,
+        timezone=timezone,
+        **cache_values(no_cache, refresh, cache_dir, cache_ttl),
     )
     params = validate_params(
         segmentation_method=method,
@@ -61,5 +76,6 @@ def segment(
         as_of=parse_as_of(as_of),
         timezone=settings.timezone,
     )
-    report = get_report(settings, request)
+    with open_cache(settings) as cache:
+        report = get_report(settings, request, cache=cache)
     write_with(output, renderer.binary, lambda out: renderer.write(report, params, out))

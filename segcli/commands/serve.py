@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from segcli.commands.common import parse_as_of
+from segcli.commands.common import cache_values, parse_as_of
 from segcli.commands.options import (
     BusinessOpt,
+    CacheDirOpt,
+    CacheTtlOpt,
     ConfigOpt,
     ItemsOpt,
     MapOpt,
+    NoCacheOpt,
     SourceOpt,
     TimezoneOpt,
     TokensFileOpt,
@@ -107,6 +110,9 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = None,
     map_pairs: MapOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -122,6 +128,7 @@ def serve(
         "port": port,
         "workers": workers,
         "tokens_file": tokens_file,
+        **cache_values(no_cache, False, cache_dir, cache_ttl),
     }
     options = ServeOptions(config, parse_map(map_pairs or []), values, parse_as_of(as_of))
     settings = options.settings()

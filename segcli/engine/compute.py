@@ -178,8 +178,8 @@ def customer_table(
     try:
         source.load_window(con, request.scope)
         with duckdb_errors(source.label):
-            return con.execute(
-                rfm.customers_sql(table, where), {**request.window_params(), **filters}
+            return con.sql(
+                rfm.customers_sql(table, where), params={**request.window_params(), **filters}
             ).to_arrow_table()
     finally:
         con.close()

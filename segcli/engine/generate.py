@@ -166,9 +166,10 @@ def generate(
     if customers < 1:
         raise InvalidParameter("Invalid customers. Must be a positive integer")
     out_path = Path(out)
-    for path in (out, items):
+    for option, path in (("--out", out), ("--items", items)):
         if path is not None:
-            file_kind(path)
+            if not path.lower().endswith((".csv", ".parquet")):
+                raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
             if not Path(path).parent.is_dir():
                 raise InvalidParameter(f"Invalid output: folder {Path(path).parent} does not exist")
     start = date.fromordinal(end_date.toordinal() - HISTORY_DAYS + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
 from segcli.engine.compute import ReportRequest, compute_report
 from segcli.engine.report import Report
 from segcli.engine.settings import Settings
@@ -20,8 +21,19 @@ def source_from_settings(settings: Settings) -> Source:
     )
 
 
-def get_report(settings: Settings, request: ReportRequest, source: Source | None = None) -> Report:
-    """The whole, unfiltered report for a request."""
+def get_report(
+    settings: Settings,
+    request: ReportRequest,
+    source: Source | None = None,
+    cache: ReportCache | None = None,
+) -> Report:
+    """The whole, unfiltered report for a request: from the cache if given and fresh, else computed."""
     if source is None:
         source = source_from_settings(settings)
-    return compute_report(source, request, settings.tables)
+    if cache is None:
+        return compute_report(source, request, settings.tables)
+    # the source's identity is taken before computing: a change during the run makes the entry stale
+    fingerprint = report_fingerprint(settings, request, source)
+    return cache.get_or_compute(
+        cache_key(request), fingerprint, lambda: compute_report(source, request, settings.tables)
+    )

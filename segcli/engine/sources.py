@@ -208,7 +208,7 @@ class Source(ABC):
 
     @abstractmethod
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-        """Create the `window_sales` temporary table for the scope, checking the data."""
+        """Create `window_sales` (a temporary table or view) for the scope, checking the data."""
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         """Create the `window_items` table for the sales in `window_sales`."""
@@ -278,59 +278,125 @@ def _quote_value(value: Any) -> str:
     return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
 
 
-def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> None:
-    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4)."""
+def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
+    """(unreadable-or-missing condition, too-many-decimals condition) for a money column."""
+    has_raw = plan.kind(name) not in _EXACT_TYPES
+    raw = f"_raw_{name}"
+    if name == "total_amount":
+        bad = f"_{name} IS NULL"
+    else:  # amount_refunded may be empty (= 0) but never unreadable
+        bad = f"_{name} IS NULL AND NULLIF(trim({raw}), '') IS NOT NULL" if has_raw else "FALSE"
+    decimals = f"regexp_matches({raw}, '[.][0-9]{{5,}}')" if plan.kind(name) == "VARCHAR" else None
+    return bad, decimals
+
+
+def _fail_money(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, name: str, condition: str, what: str
+) -> None:
+    raw = f"_raw_{name}" if plan.kind(name) not in _EXACT_TYPES else "NULL"
+    sale_id, value = con.execute(
+        f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} ORDER BY sale_id LIMIT 1"
+    ).fetchall()[0]
+    if value is None or not str(value).strip():
+        raise DataError(f"{plan.label}: {plan.describe(name)} is empty (sale_id {sale_id})")
+    raise DataError(f"{plan.label}: {plan.describe(name)} {what}: {_quote_value(value)} (sale_id {sale_id})")
+
+
+# largest sale_id range checked for duplicates with a bitmap rather than a hash table
+_BITMAP_RANGE = 1 << 28
+
+
+def _has_duplicate_ids(con: duckdb.DuckDBPyConnection, rows: int, low: Any, high: Any) -> bool:
+    """Whether two rows of `window_sales` share a sale_id: a bitmap for compact integer ids."""
+    if rows < 2:
+        return False
+    if isinstance(low, int) and isinstance(high, int) and high - low < _BITMAP_RANGE:
+        if high - low + 1 < rows:
+            return True
+        sql = f"SELECT bit_count(bitstring_agg(sale_id, {int(low)}, {int(high)})) FROM {WINDOW_TABLE}"
+    else:
+        sql = f"SELECT count(DISTINCT sale_id) FROM {WINDOW_TABLE}"
+    distinct: int = con.execute(sql).fetchall()[0][0]
+    return distinct < rows
+
+
+def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
+    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count.
+
+    One aggregate pass counts every kind of problem; a query for an example runs only on failure.
+    """
     label = plan.label
-    if con.execute(f"SELECT 1 FROM {WINDOW_TABLE} WHERE sale_id IS NULL LIMIT 1").fetchall():
+    money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
+    checks: list[tuple[str, str, str]] = []  # (aggregate alias, condition, kind)
+    for name in money:
+        bad, decimals = _money_conditions(plan, name)
+        checks.append((f"bad_{name}", bad, name))
+        if decimals:
+            checks.append((f"dec_{name}", decimals, name))
+    aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
+    aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
+    currencies = (
+        f"count(DISTINCT currency) FILTER (status IN {INCLUDED_SQL} AND customer_id IS NOT NULL)"
+        if plan.has("currency")
+        else "0"
+    )
+    aggregates.append(currencies)
+    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}").fetchall()[0]
+    rows, low, high, null_ids = row[:4]
+    if null_ids:
         raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
-    for name in ("total_amount", "amount_refunded"):
-        if not plan.has(name):
-            continue
-        has_raw = plan.kind(name) not in _EXACT_TYPES
-        raw = f"_raw_{name}" if has_raw else "NULL"
-        blank = f"NULLIF(trim({raw}), '') IS NULL" if has_raw else "TRUE"
-        # total_amount must be present; amount_refunded may be empty (= 0) but never unreadable
-        condition = f"_{name} IS NULL" if name == "total_amount" else f"_{name} IS NULL AND NOT ({blank})"
-        bad = con.execute(f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} LIMIT 1").fetchall()
-        if bad:
-            sale_id, value = bad[0]
-            if value is None or not str(value).strip():
-                raise DataError(f"{label}: {plan.describe(name)} is empty (sale_id {sale_id})")
-            raise DataError(
-                f"{label}: {plan.describe(name)} has a value that is not a number: "
-                f"{_quote_value(value)} (sale_id {sale_id})"
+    for (alias, condition, name), count in zip(checks, row[4:-1], strict=True):
+        if count:
+            what = (
+                "has more than 4 decimal places"
+                if alias.startswith("dec_")
+                else "has a value that is not a number"
             )
-        if plan.kind(name) == "VARCHAR":
-            bad = con.execute(
-                f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} "
-                f"WHERE regexp_matches({raw}, '[.][0-9]{{5,}}') LIMIT 1"
-            ).fetchall()
-            if bad:
-                raise DataError(
-                    f"{label}: {plan.describe(name)} has more than 4 decimal places: "
-                    f"{_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
-                )
-    dup = con.execute(
-        f"SELECT sale_id, count(*) FROM {WINDOW_TABLE} GROUP BY sale_id HAVING count(*) > 1 "
-        "ORDER BY sale_id LIMIT 1"
-    ).fetchall()
-    if dup:
+            _fail_money(con, plan, name, condition, what)
+    if _has_duplicate_ids(con, rows, low, high):
+        dup = con.execute(
+            f"SELECT sale_id, count(*) FROM {WINDOW_TABLE} GROUP BY sale_id HAVING count(*) > 1 "
+            "ORDER BY sale_id LIMIT 1"
+        ).fetchall()[0]
         raise DataError(
             f"{label}: {plan.describe('sale_id')} has a duplicate value "
-            f"{_quote_value(dup[0][0])} ({dup[0][1]} rows in the business)"
+            f"{_quote_value(dup[0])} ({dup[1]} rows in the business)"
         )
-    if plan.has("currency"):
-        currencies = con.execute(
-            f"SELECT DISTINCT currency FROM {WINDOW_TABLE} "
-            f"WHERE status IN {INCLUDED_SQL} AND customer_id IS NOT NULL "
-            "AND currency IS NOT NULL ORDER BY currency LIMIT 5"
-        ).fetchall()
-        if len(currencies) > 1:
-            found = ", ".join(str(c[0]) for c in currencies)
-            raise DataError(
-                f"{label}: {plan.describe('currency')} holds more than one currency in scope "
-                f"({found}); report on one currency at a time"
-            )
+    if row[-1] > 1:
+        found = ", ".join(
+            str(c[0])
+            for c in con.execute(
+                f"SELECT DISTINCT currency FROM {WINDOW_TABLE} WHERE status IN {INCLUDED_SQL} "
+                "AND customer_id IS NOT NULL AND currency IS NOT NULL ORDER BY currency LIMIT 5"
+            ).fetchall()
+        )
+        raise DataError(
+            f"{label}: {plan.describe('currency')} holds more than one currency in scope "
+            f"({found}); report on one currency at a time"
+        )
+    return int(rows)
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a value segcli itself supplies (dates, numbers, paths, lists of them)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(sql_literal(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{sql_literal(str(k))}: {sql_literal(v)}" for k, v in value.items()) + "}"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def inline_params(sql: str, params: Mapping[str, Any]) -> str:
+    """`sql` with each `$name` replaced by its value's literal (for statements DuckDB cannot prepare)."""
+    return re.sub(
+        r"\$(\w+)", lambda m: sql_literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql
+    )
 
 
 def check_business_rows(
@@ -518,17 +584,23 @@ class FileSource(Source):
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             flt = scope_filter(plan, scope, self.default_business_id)
             check_business_rows(con, plan, rel, params, flt)
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, flt.where)}",
-                {**params, **flt.params},
-            )
+            select = window_select(plan, rel, flt.where)
+            if self.sales.kind == "parquet":
+                # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
+                sql = inline_params(
+                    f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", {**params, **flt.params}
+                )
+                con.execute(sql)
+            else:  # text is parsed once
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {select}", {**params, **flt.params}
+                )
 
         with duckdb_errors(self.label):
             self.sales.run(con, build)
             plan = self.sales.plan(con)
             self._columns = set(plan.source_of)
-            check_window(con, plan)
-            self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
+            self.rows_fetched += check_window(con, plan)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:

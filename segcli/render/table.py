@@ -118,7 +118,7 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
     ):
         keep_up_to -= 1
     kept = [i for i, column in enumerate(_COLUMNS) if column[3] <= keep_up_to]
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
     for i in kept:
         title, justify, style, _ = _COLUMNS[i]
         table.add_column(title.strip(), justify=justify, style=style, no_wrap=True)  # type: ignore[arg-type]
@@ -127,14 +127,22 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
     return table
 
 
-def quality_line(quality: DataQuality) -> Text:
-    parts = [f"{quality.rows_read:,} rows in the window", f"{quality.rows_in_scope:,} in scope"]
-    if quality.excluded_by_status:
-        parts.append("excluded " + ", ".join(f"{k} {v:,}" for k, v in quality.excluded_by_status.items()))
-    if quality.unknown_status:
-        parts.append("unknown status " + ", ".join(f"'{k}' {v:,}" for k, v in quality.unknown_status.items()))
-    parts.append(f"anonymous {quality.anonymous_sales:,}")
-    return Text("Data quality: " + " · ".join(parts), style="dim")
+def quality_lines(quality: DataQuality) -> Text:
+    text = Text(style="dim")
+    text.append(
+        f"Data quality: {quality.rows_read:,} rows in the window, {quality.rows_in_scope:,} in scope, "
+        f"{quality.anonymous_sales:,} anonymous"
+    )
+    excluded = [f"{k} {v:,}" for k, v in quality.excluded_by_status.items()]
+    unknown = [f"'{k}' {v:,}" for k, v in quality.unknown_status.items()]
+    if excluded or unknown:
+        parts = []
+        if excluded:
+            parts.append("excluded " + ", ".join(excluded))
+        if unknown:
+            parts.append("unknown status " + ", ".join(unknown))
+        text.append("\n  " + " · ".join(parts))
+    return text
 
 
 def render(report: Report, params: ReportParams, width: int = 120) -> Group:
@@ -147,7 +155,7 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
             "Days: average days since last purchase · Orders: average orders per customer",
             style="dim",
         ),
-        quality_line(report.data_quality),
+        quality_lines(report.data_quality),
     )
 
 

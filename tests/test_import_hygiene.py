@@ -1,0 +1,40 @@
+"""Start-up stays light and the engine stays a library: checked in fresh interpreters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("duckdb", "pyarrow", "fpdf", "fastapi", "uvicorn", "pandas")
+UI = ("typer", "rich", "click", "fpdf", "fastapi")
+
+
+def loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    return set(out.split())
+
+
+def test_help_imports_no_heavy_module() -> None:
+    modules = loaded_after(
+        "import sys\nfrom segcli.cli import app\nsys.argv = ['segcli', '--help']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass"
+    )
+    assert "typer" in modules  # the probe really ran the CLI
+    assert not modules & set(HEAVY)
+
+
+def test_segment_help_imports_no_heavy_module() -> None:
+    modules = loaded_after(
+        "import sys\nfrom segcli.cli import app\nsys.argv = ['segcli', 'segment', '--help']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass"
+    )
+    assert not modules & set(HEAVY)
+
+
+def test_engine_imports_no_ui_package() -> None:
+    modules = loaded_after(
+        "import segcli.engine.compute, segcli.engine.service, segcli.engine.sources, segcli.engine.generate"
+    )
+    assert "segcli" in modules
+    assert not modules & set(UI)
