@@ -74,9 +74,8 @@ def create_app(
         """Customer segmentation report of the token's business."""
         record = authenticate(credentials)  # before the parameters: a bad parameter without a token is 401
         request.state.business_id, request.state.token_name = record.business_id, record.name
-        query = (
-            request.query_params
-        )  # unknown parameters are ignored; a repeated one counts by its last value
+        # unknown parameters are ignored; a repeated one counts by its last value
+        query = request.query_params
         params = validate_params(
             segmentation_method=query.get("segmentation_method"),
             days=query.get("days"),

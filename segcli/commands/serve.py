@@ -147,7 +147,10 @@ def get_once(settings: Settings, options: ServeOptions, target: str, token: str 
     provider: Callable[[], Tokens] | None = None  # None: the token file
     if token is None:
         token, trusted = one_time(settings.business_id)
-        provider = lambda: trusted  # noqa: E731
+
+        def provider() -> Tokens:
+            return trusted
+
     app = create_app(settings, as_of=options.as_of, tokens=provider)
     status, body = local.get(app, target, {"Authorization": f"Bearer {token}"})
     sys.stdout.buffer.write(body)
