@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import cache, customers, generate, segment
+from segcli.commands import cache, customers, generate, segment, serve, token
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +60,18 @@ def root(
 app.command("segment")(handle_errors(segment.segment))
 app.command("customers")(handle_errors(customers.customers))
 app.command("generate")(handle_errors(generate.generate))
+app.command("serve")(handle_errors(serve.serve))
+
+token_app = typer.Typer(
+    name="token",
+    help="API tokens for `segcli serve`: each reads one business's reports.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+token_app.command("create")(handle_errors(token.create))
+token_app.command("list")(handle_errors(token.list_tokens))
+token_app.command("revoke")(handle_errors(token.revoke))
+app.add_typer(token_app)
 
 cache_app = typer.Typer(
     name="cache", help="Look at and empty the report cache.", no_args_is_help=True, add_completion=False

@@ -159,3 +159,12 @@ ListFormatOpt = Annotated[
         show_default=False,
     ),
 ]
+TokensFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tokens-file",
+        help="The API token file. [default: tokens.json in the user config folder]",
+        envvar="SEGCLI_TOKENS_FILE",
+        show_default=False,
+    ),
+]

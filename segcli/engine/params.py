@@ -37,11 +37,14 @@ def _blank(value: str | int | None) -> bool:
 
 
 def _as_int(value: str | int) -> int | None:
+    """The integer a value spells, or None; beyond 64 bits counts as not an integer (no engine takes it)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    return int(value) if _INT_RE.match(value) else None
+    if isinstance(value, str):
+        if len(value) > 40 or not _INT_RE.match(value):
+            return None
+        value = int(value)
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def validate_params(

@@ -1,0 +1,154 @@
+"""The OpenAPI description of the endpoint: models used for the schema only, and the query parameters.
+
+The endpoint writes its bodies itself (the same bytes as `segcli segment --format json`);
+these models must describe exactly those bodies: the schemathesis test checks every
+response against them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from segcli.engine.params import DEFAULT_DAYS, DEFAULT_METHOD, EXPORT_FORMATS, MAX_DAYS
+from segcli.engine.segments import METHODS
+
+
+class Characteristics(BaseModel):
+    avg_days_since_last_purchase: float = Field(
+        description="Members' average days since their last sale, 1 decimal."
+    )
+    avg_purchase_frequency: float = Field(description="Sales per customer, 1 decimal.")
+    avg_total_spend: float = Field(description="Revenue per customer, 2 decimals.")
+
+
+class Segment(BaseModel):
+    segment_name: str
+    segment_code: str
+    description: str
+    customer_count: int
+    total_revenue: float = Field(description="Sum of members' spend, 2 decimals (an exact decimal literal).")
+    average_order_value: float = Field(description="total_revenue / members' sales, 2 decimals; 0 if none.")
+    recency_score: int | None = Field(description="The segment code's R digit (rfm), else null.")
+    frequency_score: int | None
+    monetary_score: int | None
+    characteristics: Characteristics
+    recommended_actions: list[str]
+    facet: str | None = Field(default=None, description="behavior only: category, channel or season.")
+
+
+class Insights(BaseModel):
+    highest_revenue_segment: str | None
+    largest_segment: str | None
+    fastest_growing_segment: str | None
+    needs_attention: str | None
+
+
+class Period(BaseModel):
+    start_date: str = Field(json_schema_extra={"format": "date"})
+    end_date: str = Field(json_schema_extra={"format": "date"})
+    days: int
+    timezone: str
+
+
+class DataQuality(BaseModel):
+    rows_read: int
+    rows_in_scope: int
+    excluded_by_status: dict[str, int]
+    unknown_status: dict[str, int]
+    anonymous_sales: int
+
+
+class ReportData(BaseModel):
+    method: str
+    insights: Insights
+    segments: list[Segment] = Field(
+        description="Every segment of the method in order, after the segment filters."
+    )
+    period: Period
+    business_id: int
+    storefront_id: int | None
+    total_customers: int
+    total_revenue: float
+    data_quality: DataQuality
+    comparison: dict[str, Any] | None = Field(default=None, description="value only: the previous window.")
+
+
+class SuccessBody(BaseModel):
+    success: Literal[True]
+    data: ReportData
+
+
+class ErrorBody(BaseModel):
+    success: Literal[False]
+    error: str
+
+
+class AuthErrorBody(BaseModel):
+    detail: Literal["Authentication credentials were not provided.", "Invalid token."]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+# Declared for the documentation only: the endpoint reads the raw query string itself, so that
+# every invalid value gets the replaced API's 400 message (never FastAPI's 422).
+QUERY_PARAMETERS = [
+    _query(
+        "segmentation_method",
+        {"type": "string", "enum": list(METHODS), "default": DEFAULT_METHOD},
+        "Segmentation method.",
+    ),
+    _query(
+        "days",
+        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
+        "Window length in days, ending today (in the server's time zone).",
+    ),
+    _query(
+        "storefront_id",
+        {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]},
+        "Only sales of this storefront (empty: all).",
+    ),
+    _query(
+        "segment_name", {"type": "string"}, "Only this segment (a name of the method's segments; empty: all)."
+    ),
+    _query(
+        "segment_code", {"type": "string"}, "Only this segment (a code of the method's segments; empty: all)."
+    ),
+    _query(
+        "export_format",
+        {"type": "string", "enum": [*EXPORT_FORMATS, ""]},
+        "Download the report as a file instead of JSON (empty: JSON).",
+    ),
+]
+
+_AUTH_HEADERS = {"WWW-Authenticate": {"schema": {"type": "string", "enum": ["Bearer"]}}}
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report; a file (attachment) when export_format is given.",
+        "model": SuccessBody,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
+        "headers": {
+            "Content-Disposition": {
+                "description": 'Files only: attachment; filename="customer-segmentation-<start>-to-<end>.<ext>"',
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    400: {"description": "An invalid parameter.", "model": ErrorBody},
+    401: {
+        "description": "No token, or an unknown or revoked one.",
+        "model": AuthErrorBody,
+        "headers": _AUTH_HEADERS,
+    },
+}

@@ -1,0 +1,195 @@
+"""`segcli serve`: the segmentation endpoint over HTTP (uvicorn), or one request in-process (--get)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from segcli.commands.common import cache_values, parse_as_of
+from segcli.commands.options import (
+    BusinessOpt,
+    CacheDirOpt,
+    CacheTtlOpt,
+    ConfigOpt,
+    ItemsOpt,
+    MapOpt,
+    NoCacheOpt,
+    SourceOpt,
+    TimezoneOpt,
+    TokensFileOpt,
+)
+from segcli.engine.errors import InvalidParameter, SegcliError
+from segcli.engine.settings import Settings, parse_map
+
+if TYPE_CHECKING:
+    from segcli.api.app import ServeOptions
+    from segcli.engine.tokens import Tokens
+
+
+class RequestFailed(SegcliError):
+    """`serve --get` got an answer other than 200 (exit status 1)."""
+
+
+def log_config() -> dict[str, Any]:
+    """Logging for the server: uvicorn's and segcli's messages (the access log included) on stderr."""
+    logger = {"handlers": ["stderr"], "level": "INFO", "propagate": False}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+        },
+        "loggers": {"uvicorn": logger, "segcli": logger},
+    }
+
+
+def serve(
+    source: SourceOpt = None,
+    items: ItemsOpt = None,
+    business_id: BusinessOpt = None,
+    timezone: TimezoneOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Pin the report date YYYY-MM-DD (demos, checks). [default: today in --timezone, per request]",
+            envvar="SEGCLI_AS_OF",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="Address to listen on. [default: 127.0.0.1]",
+            envvar="SEGCLI_HOST",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            "-p",
+            help="Port to listen on. [default: 8000]",
+            envvar="SEGCLI_PORT",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            help="Worker processes; each opens the source once. [default: 1]",
+            envvar="SEGCLI_WORKERS",
+            show_default=False,
+        ),
+    ] = None,
+    tokens_file: TokensFileOpt = None,
+    get: Annotated[
+        str | None,
+        typer.Option(
+            "--get",
+            help="Run one GET request in-process (no server), print the body; exit 0 on HTTP 200, else 1.",
+            show_default=False,
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="With --get: send this token (checked against the token file). "
+            "Without it --get is trusted to read --business-id.",
+            envvar="SEGCLI_TOKEN",
+            show_default=False,
+        ),
+    ] = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = None,
+    map_pairs: MapOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve GET /api/reports/customers/segmentation/ (the existing API's contract) with uvicorn."""
+    from segcli.api.app import ServeOptions
+
+    values = {
+        "source": source,
+        "items": items,
+        "business_id": business_id,
+        "timezone": timezone,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "tokens_file": tokens_file,
+        **cache_values(no_cache, False, cache_dir, cache_ttl),
+    }
+    options = ServeOptions(config, parse_map(map_pairs or []), values, parse_as_of(as_of))
+    settings = options.settings()
+    if get is not None:
+        get_once(settings, options, get, token)
+    else:
+        run_server(settings, options)
+
+
+def get_once(settings: Settings, options: ServeOptions, target: str, token: str | None) -> None:
+    """One request through the whole app, in this process."""
+    from segcli.api import local
+    from segcli.api.app import create_app
+    from segcli.engine.tokens import one_time
+
+    provider: Callable[[], Tokens] | None = None  # None: the token file
+    if token is None:
+        token, trusted = one_time(settings.business_id)
+
+        def provider() -> Tokens:
+            return trusted
+
+    app = create_app(settings, as_of=options.as_of, tokens=provider)
+    status, body = local.get(app, target, {"Authorization": f"Bearer {token}"})
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
+    if status != 200:
+        raise RequestFailed(f"GET {target}: HTTP {status}")
+
+
+def run_server(settings: Settings, options: ServeOptions) -> None:
+    """Open everything once here (so a bad source fails with one line), then hand over to uvicorn."""
+    import uvicorn
+
+    from segcli.api.app import OPTIONS_ENV, create_app
+    from segcli.engine.tokens import TokenFile
+
+    if settings.workers < 1:
+        raise InvalidParameter("Invalid workers. Must be an integer of at least 1")
+    app = create_app(settings, as_of=options.as_of)
+    tokens_path = settings.resolved_tokens_file
+    active = sum(r.active for r in TokenFile(tokens_path).current().records)
+    when = options.as_of.isoformat() if options.as_of else f"today in {settings.timezone}"
+    print(
+        f"segcli serve: source {settings.source}, as of {when}, {active} active token(s) in {tokens_path}",
+        file=sys.stderr,
+    )
+    if not active:
+        print(
+            "segcli serve: every request will get 401; create a token: segcli token create --business-id N",
+            file=sys.stderr,
+        )
+    common: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": log_config(),
+        "access_log": False,  # uvicorn's access line holds the query string; segcli.access logs instead
+        "server_header": False,
+    }
+    if settings.workers == 1:
+        uvicorn.run(app, **common)
+    else:
+        os.environ[OPTIONS_ENV] = options.to_env()
+        uvicorn.run("segcli.api.app:app_from_environment", factory=True, workers=settings.workers, **common)
