@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import GOLDEN, small_args
-
-UPDATE = os.environ.get("SEGCLI_UPDATE_GOLDEN") == "1"
-
-
-def check_golden(name: str, data: bytes) -> None:
-    """Compare with fixtures/small/golden/<name>; SEGCLI_UPDATE_GOLDEN=1 rewrites it instead."""
-    path: Path = GOLDEN / name
-    if UPDATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    assert path.exists(), f"missing golden file {path}; run with SEGCLI_UPDATE_GOLDEN=1"
-    assert data == path.read_bytes(), f"{name} differs from its golden file"
+from tests.conftest import small_args
+from tests.goldens import check_golden
 
 
 @pytest.mark.parametrize(
