@@ -19,7 +19,7 @@ def generate(
     ] = None,
     end_date: Annotated[
         str | None,
-        typer.Option("--end-date", help="Last day of the two years of sales. [default: 2026-11-20]"),
+        typer.Option("--end-date", help="Last day of the two years of sales. \\[default: 2026-11-20]"),
     ] = None,
 ) -> None:
     """Write deterministic synthetic sales (and items) that look like a real shop."""

@@ -31,7 +31,7 @@ BusinessOpt = Annotated[
     int | None,
     typer.Option(
         "--business-id",
-        help="Business to report on; also the business of every row when the data has no business_id column. [default: 1]",
+        help="Business to report on; also the business of every row when the data has no business_id column. \\[default: 1]",
         envvar="SEGCLI_BUSINESS_ID",
         show_default=False,
     ),
@@ -41,7 +41,7 @@ MethodOpt = Annotated[
     typer.Option(
         "--method",
         "-m",
-        help="Segmentation method: rfm, value or behavior. [default: rfm]",
+        help="Segmentation method: rfm, value or behavior. \\[default: rfm]",
         show_default=False,
     ),
 ]
@@ -50,7 +50,7 @@ DaysOpt = Annotated[
     typer.Option(
         "--days",
         "-d",
-        help="Window length in days, 1..9999, ending on the as-of date. [default: 90]",
+        help="Window length in days, 1..9999, ending on the as-of date. \\[default: 90]",
         show_default=False,
     ),
 ]
@@ -70,7 +70,7 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option(
         "--as-of",
-        help="Report date YYYY-MM-DD (the window's last day). [default: today in --timezone]",
+        help="Report date YYYY-MM-DD (the window's last day). \\[default: today in --timezone]",
         envvar="SEGCLI_AS_OF",
         show_default=False,
     ),
@@ -80,7 +80,7 @@ TimezoneOpt = Annotated[
     typer.Option(
         "--timezone",
         "--tz",
-        help="IANA time zone whose local dates the report uses. [default: UTC]",
+        help="IANA time zone whose local dates the report uses. \\[default: UTC]",
         envvar="SEGCLI_TIMEZONE",
         show_default=False,
     ),
@@ -89,7 +89,7 @@ ConfigOpt = Annotated[
     str | None,
     typer.Option(
         "--config",
-        help="Config file. [default: ./segcli.toml, else the user config folder's segcli.toml]",
+        help="Config file. \\[default: ./segcli.toml, else the user config folder's segcli.toml]",
         envvar="SEGCLI_CONFIG",
         show_default=False,
     ),
@@ -116,7 +116,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help=f"Output format: {', '.join(format_names())}. [default: table on a terminal, else json]",
+        help=f"Output format: {', '.join(format_names())}. \\[default: table on a terminal, else json]",
         show_default=False,
     ),
 ]
@@ -136,7 +136,7 @@ CacheDirOpt = Annotated[
     str | None,
     typer.Option(
         "--cache-dir",
-        help="Report cache folder. [default: the user cache folder, e.g. ~/.cache/segcli]",
+        help="Report cache folder. \\[default: the user cache folder, e.g. ~/.cache/segcli]",
         envvar="SEGCLI_CACHE_DIR",
         show_default=False,
     ),
@@ -145,7 +145,7 @@ CacheTtlOpt = Annotated[
     int | None,
     typer.Option(
         "--cache-ttl",
-        help="Serve a cached report only while it is younger than this many seconds. [default: 600]",
+        help="Serve a cached report only while it is younger than this many seconds. \\[default: 600]",
         envvar="SEGCLI_CACHE_TTL",
         show_default=False,
     ),
@@ -155,7 +155,7 @@ ListFormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help=f"Output format: {', '.join(LIST_WRITERS)}. [default: table on a terminal, else csv]",
+        help=f"Output format: {', '.join(LIST_WRITERS)}. \\[default: table on a terminal, else csv]",
         show_default=False,
     ),
 ]
@@ -163,7 +163,7 @@ TokensFileOpt = Annotated[
     str | None,
     typer.Option(
         "--tokens-file",
-        help="The API token file. [default: tokens.json in the user config folder]",
+        help="The API token file. \\[default: tokens.json in the user config folder]",
         envvar="SEGCLI_TOKENS_FILE",
         show_default=False,
     ),

@@ -57,7 +57,7 @@ def serve(
         str | None,
         typer.Option(
             "--as-of",
-            help="Pin the report date YYYY-MM-DD (demos, checks). [default: today in --timezone, per request]",
+            help="Pin the report date YYYY-MM-DD (demos, checks). \\[default: today in --timezone, per request]",
             envvar="SEGCLI_AS_OF",
             show_default=False,
         ),
@@ -66,7 +66,7 @@ def serve(
         str | None,
         typer.Option(
             "--host",
-            help="Address to listen on. [default: 127.0.0.1]",
+            help="Address to listen on. \\[default: 127.0.0.1]",
             envvar="SEGCLI_HOST",
             show_default=False,
         ),
@@ -76,7 +76,7 @@ def serve(
         typer.Option(
             "--port",
             "-p",
-            help="Port to listen on. [default: 8000]",
+            help="Port to listen on. \\[default: 8000]",
             envvar="SEGCLI_PORT",
             show_default=False,
         ),
@@ -86,7 +86,7 @@ def serve(
         typer.Option(
             "--workers",
             "-w",
-            help="Worker processes; each opens the source once. [default: 1]",
+            help="Worker processes; each opens the source once. \\[default: 1]",
             envvar="SEGCLI_WORKERS",
             show_default=False,
         ),

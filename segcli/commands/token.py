@@ -14,7 +14,7 @@ from segcli.engine.tokens import TokenFile
 NameOpt = Annotated[
     str | None,
     typer.Option(
-        "--name", help="A unique name to list and revoke it by. [default: token-<n>]", show_default=False
+        "--name", help="A unique name to list and revoke it by. \\[default: token-<n>]", show_default=False
     ),
 ]
 
