@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import generate, segment
+from segcli.commands import generate, load, segment
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -59,6 +59,7 @@ def root(
 
 app.command("segment")(handle_errors(segment.segment))
 app.command("generate")(handle_errors(generate.generate))
+app.command("load")(handle_errors(load.load))
 
 
 def main() -> None:

@@ -10,9 +10,11 @@ from segcli.commands.options import (
     DaysOpt,
     FormatOpt,
     ItemsOpt,
+    ItemsTableOpt,
     MapOpt,
     MethodOpt,
     OutputOpt,
+    SalesTableOpt,
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
@@ -37,6 +39,8 @@ def segment(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     map_pairs: MapOpt = None,
+    sales_table: SalesTableOpt = None,
+    items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Segment customers and print the report (RFM by default)."""
@@ -44,7 +48,14 @@ def segment(
     from segcli.engine.service import get_report
 
     settings = resolve_settings(
-        config, map_pairs, source=source, items=items, business_id=business_id, timezone=timezone
+        config,
+        map_pairs,
+        source=source,
+        items=items,
+        business_id=business_id,
+        timezone=timezone,
+        sales_table=sales_table,
+        items_table=items_table,
     )
     params = validate_params(
         segmentation_method=method,
