@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import cache, customers, generate, segment, serve, token
+from segcli.commands import cache, customers, generate, load, segment, serve, token
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,6 +60,7 @@ def root(
 app.command("segment")(handle_errors(segment.segment))
 app.command("customers")(handle_errors(customers.customers))
 app.command("generate")(handle_errors(generate.generate))
+app.command("load")(handle_errors(load.load))
 app.command("serve")(handle_errors(serve.serve))
 
 token_app = typer.Typer(

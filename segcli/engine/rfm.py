@@ -78,10 +78,10 @@ ORDER BY r, f, m
 """
 )
 
-# Per status and anonymity, the rows of the business dated in the window.
+# Per status and anonymity, the rows of the business dated in the window (counted by the source).
 DATA_QUALITY_SQL = """
-SELECT status, customer_id IS NULL AS anonymous, count(*) AS rows
-FROM window_sales
+SELECT status, anonymous, CAST(sum(rows) AS BIGINT) AS rows
+FROM window_quality
 WHERE sale_date BETWEEN $start AND $end
 GROUP BY ALL
 ORDER BY status, anonymous

@@ -4,9 +4,13 @@ Every source loads the same two temporary tables for a scope (business,
 storefront, a date range):
 
 - `window_sales(sale_id, customer_id, sale_date, amount, status[, channel, currency])`:
-  the business's rows dated in the range, every status, with `sale_date` the
-  local date in the session time zone, `amount` = total_amount - amount_refunded
-  as an exact DECIMAL, and `status` trimmed and lower-cased;
+  the business's rows dated in the range, with `sale_date` the local date in the
+  session time zone, `amount` = total_amount - amount_refunded as an exact DECIMAL,
+  and `status` trimmed and lower-cased. It holds at least every row in scope
+  (included status, with a customer); file sources keep every status, a database
+  source may leave the other rows on the server;
+- `window_quality(sale_date, status, anonymous, rows)`: every row of the business
+  dated in the range counted per day, status and anonymity (the data-quality summary);
 - `window_items(sale_id, category, line_total)`: the items of those sales (on request).
 
 Bad data (SPEC 1.4) raises DataError naming the source, the column and a value.
@@ -18,14 +22,14 @@ import glob
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import duckdb_errors, first_line, quote_ident
-from segcli.engine.errors import DataError, SourceError
+from segcli.engine.errors import DataError, InvalidParameter, SourceError
 from segcli.engine.report import EMPTY_STATUS, INCLUDED_STATUSES
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
     import duckdb
 
 WINDOW_TABLE = "window_sales"
+QUALITY_TABLE = "window_quality"
 ITEMS_TABLE = "window_items"
 MONEY_TYPE = "DECIMAL(18,4)"
 _INT_TYPES = {
@@ -44,6 +49,11 @@ _TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETI
 _TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 _EXACT_TYPES = _INT_TYPES | {"DECIMAL"}
 INCLUDED_SQL = "(" + ", ".join(f"'{s}'" for s in INCLUDED_STATUSES) + ")"
+QUALITY_FROM_WINDOW_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {QUALITY_TABLE} AS
+SELECT sale_date, status, customer_id IS NULL AS anonymous, count(*) AS rows
+FROM {WINDOW_TABLE} GROUP BY ALL
+"""
 
 
 @dataclass(frozen=True)
@@ -186,10 +196,19 @@ class ColumnPlan:
             return f"CAST({raw} AS DECIMAL(38,0))"
         return raw
 
-    def storefront_predicate(self) -> str:
+    def text_expr(self, canonical: str) -> str:
+        return f"NULLIF(trim(CAST({self.raw(canonical)} AS VARCHAR)), '')"
+
+    def require_storefront(self) -> None:
         if not self.has("storefront_id"):
             raise DataError(f"{self.label}: no storefront_id column to filter on (map one with --map)")
+
+    def storefront_predicate(self) -> str:
+        self.require_storefront()
         return f"{self.int_expr('storefront_id')} = $storefront_id"
+
+
+Build = Callable[["ColumnPlan", str, dict[str, Any]], None]
 
 
 class Source(ABC):
@@ -197,6 +216,7 @@ class Source(ABC):
 
     label: str
     rows_fetched: int = 0
+    default_business_id: int = 1
 
     @abstractmethod
     def identity(self) -> str:
@@ -217,6 +237,25 @@ class Source(ABC):
     def has_items(self) -> bool:
         return False
 
+    def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        """Call `build(plan, relation, params)` over every sales row (for `segcli load`)."""
+        raise SourceError(f"{self.label}: this source cannot be copied into a warehouse")
+
+    def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        """Call `build(plan, relation, params)` over every sale item."""
+        raise DataError(f"{self.label}: no sale items given (use --items)")
+
+
+def money_columns(plan: ColumnPlan) -> list[str]:
+    """Per money column, `_name` as an exact DECIMAL and, for inexact source types, `_raw_name` as text."""
+    cols = []
+    for name in ("total_amount", "amount_refunded"):
+        if plan.has(name):
+            cols.append(f"{plan.money_expr(name)} AS _{name}")
+            if plan.kind(name) not in _EXACT_TYPES:  # keep the text, so an error can quote it
+                cols.append(f"CAST({plan.raw(name)} AS VARCHAR) AS _raw_{name}")
+    return cols
+
 
 def window_select(plan: ColumnPlan, relation: str, where: str) -> str:
     """The SELECT that builds `window_sales` from a relation of raw columns."""
@@ -228,14 +267,10 @@ def window_select(plan: ColumnPlan, relation: str, where: str) -> str:
     ]
     for name in ("channel", "currency"):
         if plan.has(name):
-            cols.append(f"NULLIF(trim(CAST({plan.raw(name)} AS VARCHAR)), '') AS {name}")
-    money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
-    for name in money:
-        cols.append(f"{plan.money_expr(name)} AS _{name}")
-        if plan.kind(name) not in _EXACT_TYPES:  # keep the text, so an error can quote it
-            cols.append(f"CAST({plan.raw(name)} AS VARCHAR) AS _raw_{name}")
+            cols.append(f"{plan.text_expr(name)} AS {name}")
+    cols += money_columns(plan)
     amount = (
-        "_total_amount - coalesce(_amount_refunded, 0)" if "amount_refunded" in money else "_total_amount"
+        "_total_amount - coalesce(_amount_refunded, 0)" if plan.has("amount_refunded") else "_total_amount"
     )
     inner = f"SELECT {', '.join(cols)} FROM {relation} WHERE {where}"
     return f"SELECT *, {amount} AS amount FROM ({inner})"
@@ -291,11 +326,11 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
 
 
 def _fail_money(
-    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, name: str, condition: str, what: str
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, name: str, condition: str, what: str
 ) -> None:
     raw = f"_raw_{name}" if plan.kind(name) not in _EXACT_TYPES else "NULL"
     sale_id, value = con.execute(
-        f"SELECT sale_id, {raw} FROM {WINDOW_TABLE} WHERE {condition} ORDER BY sale_id LIMIT 1"
+        f"SELECT sale_id, {raw} FROM {table} WHERE {condition} ORDER BY sale_id LIMIT 1"
     ).fetchall()[0]
     if value is None or not str(value).strip():
         raise DataError(f"{plan.label}: {plan.describe(name)} is empty (sale_id {sale_id})")
@@ -306,67 +341,65 @@ def _fail_money(
 _BITMAP_RANGE = 1 << 28
 
 
-def _has_duplicate_ids(con: duckdb.DuckDBPyConnection, rows: int, low: Any, high: Any) -> bool:
-    """Whether two rows of `window_sales` share a sale_id: a bitmap for compact integer ids."""
+def _has_duplicates(
+    con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], rows: int, low: Any, high: Any
+) -> bool:
+    """Whether two rows of `table` share a key: a bitmap for compact integer sale_ids."""
     if rows < 2:
         return False
-    if isinstance(low, int) and isinstance(high, int) and high - low < _BITMAP_RANGE:
+    if tuple(key) != ("sale_id",):
+        sql = f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(key)} FROM {table})"
+    elif isinstance(low, int) and isinstance(high, int) and high - low < _BITMAP_RANGE:
         if high - low + 1 < rows:
             return True
-        sql = f"SELECT bit_count(bitstring_agg(sale_id, {int(low)}, {int(high)})) FROM {WINDOW_TABLE}"
+        sql = f"SELECT bit_count(bitstring_agg(sale_id, {int(low)}, {int(high)})) FROM {table}"
     else:
-        sql = f"SELECT count(DISTINCT sale_id) FROM {WINDOW_TABLE}"
+        sql = f"SELECT count(DISTINCT sale_id) FROM {table}"
     distinct: int = con.execute(sql).fetchall()[0][0]
     return distinct < rows
 
 
-def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
-    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count.
-
-    One aggregate pass counts every kind of problem; a query for an example runs only on failure.
-    """
+def _check_pass(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, key: Sequence[str], currency: bool
+) -> int:
+    """One aggregate pass counting every kind of problem; an example is queried only on failure."""
     label = plan.label
     money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
-    checks: list[tuple[str, str, str]] = []  # (aggregate alias, condition, kind)
+    checks: list[tuple[str, str, str]] = []  # (what is wrong, condition, column)
     for name in money:
         bad, decimals = _money_conditions(plan, name)
-        checks.append((f"bad_{name}", bad, name))
+        checks.append(("has a value that is not a number", bad, name))
         if decimals:
-            checks.append((f"dec_{name}", decimals, name))
+            checks.append(("has more than 4 decimal places", decimals, name))
     aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
     aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
-    currencies = (
-        f"count(DISTINCT currency) FILTER (status IN {INCLUDED_SQL} AND customer_id IS NOT NULL)"
-        if plan.has("currency")
-        else "0"
-    )
-    aggregates.append(currencies)
-    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}").fetchall()[0]
+    currency = currency and plan.has("currency")
+    if currency:
+        aggregates.append(
+            f"count(DISTINCT currency) FILTER (status IN {INCLUDED_SQL} AND customer_id IS NOT NULL)"
+        )
+    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchall()[0]
     rows, low, high, null_ids = row[:4]
     if null_ids:
         raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
-    for (alias, condition, name), count in zip(checks, row[4:-1], strict=True):
+    for (what, condition, name), count in zip(checks, row[4 : 4 + len(checks)], strict=True):
         if count:
-            what = (
-                "has more than 4 decimal places"
-                if alias.startswith("dec_")
-                else "has a value that is not a number"
-            )
-            _fail_money(con, plan, name, condition, what)
-    if _has_duplicate_ids(con, rows, low, high):
-        dup = con.execute(
-            f"SELECT sale_id, count(*) FROM {WINDOW_TABLE} GROUP BY sale_id HAVING count(*) > 1 "
-            "ORDER BY sale_id LIMIT 1"
+            _fail_money(con, plan, table, name, condition, what)
+    if _has_duplicates(con, table, key, rows, low, high):
+        keys = ", ".join(key)
+        *values, count = con.execute(
+            f"SELECT {keys}, count(*) FROM {table} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 1"
         ).fetchall()[0]
+        where = "the business" if len(values) == 1 else f"business {values[0]}"
         raise DataError(
             f"{label}: {plan.describe('sale_id')} has a duplicate value "
-            f"{_quote_value(dup[0])} ({dup[1]} rows in the business)"
+            f"{_quote_value(values[-1])} ({count} rows in {where})"
         )
-    if row[-1] > 1:
+    if currency and row[-1] > 1:
         found = ", ".join(
             str(c[0])
             for c in con.execute(
-                f"SELECT DISTINCT currency FROM {WINDOW_TABLE} WHERE status IN {INCLUDED_SQL} "
+                f"SELECT DISTINCT currency FROM {table} WHERE status IN {INCLUDED_SQL} "
                 "AND customer_id IS NOT NULL AND currency IS NOT NULL ORDER BY currency LIMIT 5"
             ).fetchall()
         )
@@ -375,6 +408,24 @@ def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
             f"({found}); report on one currency at a time"
         )
     return int(rows)
+
+
+def check_values(
+    con: duckdb.DuckDBPyConnection,
+    plan: ColumnPlan,
+    table: str = WINDOW_TABLE,
+    key: Sequence[str] = ("sale_id",),
+) -> int:
+    """Raise DataError for the first empty sale_id, unreadable amount or duplicate `key` in `table`.
+
+    Returns the table's row count.
+    """
+    return _check_pass(con, plan, table, key, currency=False)
+
+
+def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
+    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count."""
+    return _check_pass(con, plan, WINDOW_TABLE, ("sale_id",), currency=True)
 
 
 def sql_literal(value: Any) -> str:
@@ -397,6 +448,39 @@ def inline_params(sql: str, params: Mapping[str, Any]) -> str:
     return re.sub(
         r"\$(\w+)", lambda m: sql_literal(params[m.group(1)]) if m.group(1) in params else m.group(0), sql
     )
+
+
+def finish_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
+    """Check `window_sales`, count it into `window_quality`; the number of rows it holds."""
+    rows = check_window(con, plan)
+    con.execute(QUALITY_FROM_WINDOW_SQL)
+    return rows
+
+
+def items_select(plan: ColumnPlan, relation: str) -> str:
+    """The canonical items of a relation: sale_id, category, line_total (exact) and its text."""
+    return (
+        f"SELECT {plan.id_expr('sale_id')} AS sale_id, {plan.text_expr('category')} AS category, "
+        f"{plan.money_expr('line_total')} AS line_total, "
+        f"CAST({plan.raw('line_total')} AS VARCHAR) AS _raw_line_total FROM {relation}"
+    )
+
+
+def window_items_select(plan: ColumnPlan, relation: str) -> str:
+    """The SELECT that builds `window_items`: the items of the sales in `window_sales`."""
+    return f"SELECT i.* FROM ({items_select(plan, relation)}) i SEMI JOIN {WINDOW_TABLE} w ON i.sale_id = w.sale_id"
+
+
+def check_items(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str = ITEMS_TABLE) -> None:
+    """Raise DataError for the first line_total that is not a number."""
+    bad = con.execute(
+        f"SELECT sale_id, _raw_line_total FROM {table} WHERE line_total IS NULL LIMIT 1"
+    ).fetchall()
+    if bad:
+        raise DataError(
+            f"{plan.label}: {plan.describe('line_total')} has a value that is not a number: "
+            f"{_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+        )
 
 
 def check_business_rows(
@@ -600,7 +684,7 @@ class FileSource(Source):
             self.sales.run(con, build)
             plan = self.sales.plan(con)
             self._columns = set(plan.source_of)
-            self.rows_fetched += check_window(con, plan)
+            self.rows_fetched += finish_window(con, plan)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:
@@ -610,27 +694,21 @@ class FileSource(Source):
 
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS "
-                f"SELECT i.sale_id, i.category, i.line_total, i._raw_line_total FROM ("
-                f"SELECT {plan.id_expr('sale_id')} AS sale_id, "
-                f"NULLIF(trim(CAST({plan.raw('category')} AS VARCHAR)), '') AS category, "
-                f"{plan.money_expr('line_total')} AS line_total, "
-                f"CAST({plan.raw('line_total')} AS VARCHAR) AS _raw_line_total FROM {rel}) i "
-                f"SEMI JOIN {WINDOW_TABLE} w ON i.sale_id = w.sale_id",
-                params,
+                f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, rel)}", params
             )
 
         with duckdb_errors(scan.pattern):
             scan.run(con, build)
-            plan = scan.plan(con)
-            bad = con.execute(
-                f"SELECT sale_id, _raw_line_total FROM {ITEMS_TABLE} WHERE line_total IS NULL LIMIT 1"
-            ).fetchall()
-            if bad:
-                raise DataError(
-                    f"{scan.pattern}: {plan.describe('line_total')} has a value that is not a number: "
-                    f"{_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
-                )
+            check_items(con, scan.plan(con))
+
+    def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        self.sales.run(con, build)
+
+    def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        if self.items is None:
+            super().read_all_items(con, build)
+            return
+        self.items.run(con, build)
 
 
 _URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
@@ -648,8 +726,24 @@ def open_source(
     """The source a `--source` value names: a file path or glob, a .duckdb file or a Postgres URL."""
     if not location:
         raise SourceError("No source given. Use --source FILE (or SEGCLI_SOURCE, or 'source' in segcli.toml)")
+    database = _URL_RE.match(location) or location.lower().endswith(".duckdb")
+    if database and items:
+        raise InvalidParameter(
+            "--items names a file of sale items, for file sources only: a database source reads its own "
+            "(PostgreSQL: --items-table; a warehouse: what segcli load --items copied)"
+        )
     if _URL_RE.match(location):
-        raise SourceError("PostgreSQL sources are not available yet")
+        from segcli.engine.postgres import PostgresSource
+
+        return PostgresSource(
+            location,
+            mapping=mapping,
+            default_business_id=default_business_id,
+            sales_table=sales_table,
+            items_table=items_table,
+        )
     if location.lower().endswith(".duckdb"):
-        raise SourceError("DuckDB warehouse sources are not available yet")
+        from segcli.engine.warehouse import WarehouseSource
+
+        return WarehouseSource(location)
     return FileSource(location, mapping, default_business_id, items)

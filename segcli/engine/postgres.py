@@ -1,0 +1,456 @@
+"""Sales straight from PostgreSQL: one filtered query per report, rows moved as Arrow into DuckDB.
+
+Only the rows in scope cross the wire: business, window (a timestamp range on the
+date column, boundaries in the report time zone), storefront, status and customer are
+filters of the Postgres query, with bound parameters. The data-quality summary
+(excluded and anonymous rows) comes from one server-side GROUP BY over the business's
+window, which also detects empty ids, empty amounts and duplicate sale ids there.
+`numeric` travels as text (`trim_scale(x)::text`) and becomes an exact DECIMAL in DuckDB.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from segcli.engine.db import duckdb_errors, quote_ident
+from segcli.engine.errors import DataError, SourceError
+from segcli.engine.report import EMPTY_STATUS
+from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
+from segcli.engine.sources import (
+    INCLUDED_SQL,
+    ITEMS_TABLE,
+    QUALITY_TABLE,
+    WINDOW_TABLE,
+    Build,
+    ColumnPlan,
+    Scope,
+    Source,
+    check_items,
+    check_window,
+    window_items_select,
+    window_select,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+CONNECT_TIMEOUT = 10
+_INTEGER = {"int2", "int4", "int8"}
+# Postgres type -> the DuckDB type its values arrive as (text-like ones are sent as text)
+_DUCK_TYPES = {
+    "int2": "SMALLINT",
+    "int4": "INTEGER",
+    "int8": "BIGINT",
+    "float4": "FLOAT",
+    "float8": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "timestamptz": "TIMESTAMPTZ",
+    **dict.fromkeys(("numeric", "text", "varchar", "bpchar", "uuid", "name", "citext"), "VARCHAR"),
+}
+# Stricter than files for the columns whose filters run in Postgres or must stay exact
+_ALLOWED = {
+    "date": ({"date", "timestamp", "timestamptz"}, "date, timestamp or timestamptz"),
+    "int": (_INTEGER, "an integer type"),
+    "money": (_INTEGER | {"numeric", "float4", "float8"}, "numeric or an integer type"),
+}
+_AUTH_RE = re.compile(
+    r"password authentication failed|authentication failed|no password supplied|"
+    r"role \".*\" does not exist|no pg_hba\.conf entry",
+    re.IGNORECASE,
+)
+_DB_MISSING_RE = re.compile(r"database \".*\" does not exist", re.IGNORECASE)
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced by *** (in the user part and in the query)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, sep, _password = userinfo.partition(":")
+        netloc = f"{user}:***@{host}" if sep else netloc
+    query = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*/:"), parts.fragment))
+
+
+def _passwords(url: str) -> list[str]:
+    parts = urlsplit(url)
+    found = [unquote(parts.password)] if parts.password else []
+    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
+    return found + [p for p in list(found) if p != unquote(p)]
+
+
+def _reason(message: str) -> str:
+    """libpq's own words: the text after 'failed:' / 'ERROR:', first line, no FATAL prefix."""
+    text = message.strip()
+    for marker in ("ERROR:", "failed:"):
+        if marker in text:
+            text = text.rsplit(marker, 1)[1]
+            break
+    text = text.strip().splitlines()[0] if text.strip() else message
+    return re.sub(r"^(FATAL|ERROR):\s+", "", text.strip())
+
+
+@dataclass(frozen=True)
+class PgTable:
+    """A table (or view) as the catalog describes it."""
+
+    given: str
+    relation: str  # the catalog's own quoted name: safe to put in SQL
+    relkind: str
+    types: dict[str, str]  # column -> Postgres type name (domains resolved)
+    formatted: dict[str, str]  # column -> type as Postgres prints it
+
+    def duck_types(self) -> dict[str, str]:
+        return {c: _DUCK_TYPES.get(t, self.formatted[c]) for c, t in self.types.items()}
+
+    def select(self, plan: ColumnPlan, canonical: str) -> str:
+        """The column as it must be sent so it arrives with the DuckDB type the plan expects."""
+        src = plan.source_of[canonical]
+        raw, pg_type = quote_ident(src), self.types[src]
+        if pg_type == "numeric":
+            raw = f"trim_scale({raw})::text"
+        elif _DUCK_TYPES.get(pg_type) == "VARCHAR":
+            raw = f"{raw}::text"
+        return f"{raw} AS {quote_ident(src)}"
+
+
+class _Binder:
+    """Positional parameters ($1, $2, ...) for one Postgres query."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def __call__(self, value: Any) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+class PostgresSource(Source):
+    """Sales (and sale items) in PostgreSQL tables, read with ADBC."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        mapping: Mapping[str, str] | None = None,
+        default_business_id: int = 1,
+        sales_table: str = "sales",
+        items_table: str = "sale_items",
+    ) -> None:
+        self.url = url
+        self.label = redact(url)
+        self.mapping = dict(mapping or {})
+        self.default_business_id = default_business_id
+        self.sales_table = sales_table
+        self.items_table = items_table
+        self.rows_fetched = 0
+        self._tables: dict[str, PgTable | None] = {}
+        self._plans: dict[str, ColumnPlan] = {}
+
+    # connection and errors ---------------------------------------------------
+
+    def _uri(self) -> str:
+        parts = urlsplit(self.url)
+        query = dict(parse_qsl(parts.query))
+        query.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
+        query.setdefault("application_name", "segcli")
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def _scrub(self, text: str) -> str:
+        for password in _passwords(self.url):
+            text = text.replace(password, "***")
+        return text
+
+    def _connect_error(self, exc: Exception) -> SourceError:
+        text = self._scrub(str(exc))
+        parts = urlsplit(self.url)
+        reason = _reason(text)
+        if _AUTH_RE.search(text):
+            user = unquote(parts.username or "") or "(default)"
+            return SourceError(f"{self.label}: authentication failed for user '{user}' ({reason})")
+        if _DB_MISSING_RE.search(text):
+            return SourceError(f"{self.label}: {reason}")
+        return SourceError(f"{self.label}: cannot connect to the PostgreSQL server: {reason}")
+
+    @contextmanager
+    def _session(self) -> Iterator[Any]:
+        """An ADBC connection; every ADBC error inside becomes a one-line SourceError."""
+        import adbc_driver_manager
+        import adbc_driver_postgresql.dbapi as pg
+
+        try:
+            conn = pg.connect(self._uri())
+        except adbc_driver_manager.Error as exc:
+            raise self._connect_error(exc) from None
+        try:
+            yield conn
+        except adbc_driver_manager.Error as exc:
+            raise SourceError(f"{self.label}: {_reason(self._scrub(str(exc)))}") from None
+        finally:
+            conn.close()
+
+    def _rows(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with conn.cursor() as cur:
+            cur.execute(sql, parameters=tuple(params) or None)
+            rows: list[tuple[Any, ...]] = cur.fetchall()
+            return rows
+
+    @contextmanager
+    def _arrow(
+        self, conn: Any, con: duckdb.DuckDBPyConnection, name: str, sql: str, params: Sequence[Any]
+    ) -> Iterator[str]:
+        """The query's result, streamed as Arrow record batches, as DuckDB view `name`."""
+        with conn.cursor() as cur:
+            cur.execute(sql, parameters=tuple(params) or None)
+            con.register(name, cur.fetch_record_batch())
+            try:
+                yield name
+            finally:
+                con.unregister(name)
+
+    # catalog -----------------------------------------------------------------
+
+    def _table(self, conn: Any, name: str) -> PgTable | None:
+        if name not in self._tables:
+            self._tables[name] = self._describe(conn, name)
+        return self._tables[name]
+
+    def _describe(self, conn: Any, name: str) -> PgTable | None:
+        import adbc_driver_manager
+
+        sql = """
+            SELECT c.oid::regclass::text, c.relkind::text, a.attname::text,
+                   coalesce(bt.typname, t.typname)::text,
+                   format_type(coalesce(bt.oid, t.oid), CASE WHEN bt.oid IS NULL THEN a.atttypmod END)
+            FROM pg_class c
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            JOIN pg_type t ON t.oid = a.atttypid
+            LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+            WHERE c.oid = to_regclass($1)
+            ORDER BY a.attnum
+        """
+        try:
+            rows = self._rows(conn, sql, (name,))
+        except adbc_driver_manager.ProgrammingError:  # not even a valid table name
+            return None
+        if not rows:
+            return None
+        return PgTable(
+            given=name,
+            relation=rows[0][0],
+            relkind=rows[0][1],
+            types={r[2]: r[3] for r in rows},
+            formatted={r[2]: r[4] for r in rows},
+        )
+
+    def _require(self, conn: Any, name: str, option: str) -> PgTable:
+        table = self._table(conn, name)
+        if table is None:
+            raise SourceError(f"{self.label}: table '{name}' not found (set it with {option})")
+        return table
+
+    def _plan(self, table: PgTable, columns: Sequence[Column]) -> ColumnPlan:
+        if table.given not in self._plans:
+            label = f"{self.label}, table {table.given}"
+            plan = ColumnPlan(label, table.duck_types(), self.mapping, columns)
+            for canonical, src in plan.source_of.items():
+                allowed = _ALLOWED.get(plan.columns[canonical].kind)
+                if allowed and table.types[src] not in allowed[0]:
+                    raise DataError(
+                        f"{label}: {plan.describe(canonical)} has type {table.formatted[src]}; "
+                        f"expected {allowed[1]}"
+                    )
+            self._plans[table.given] = plan
+        return self._plans[table.given]
+
+    def _sales(self, conn: Any) -> tuple[PgTable, ColumnPlan]:
+        table = self._require(conn, self.sales_table, "--sales-table")
+        return table, self._plan(table, SALES_COLUMNS)
+
+    # the Source contract ------------------------------------------------------
+
+    def identity(self) -> str:
+        """Per table: its storage file, row count and the sum of row versions' xmin.
+
+        Any committed insert, update or delete changes count or sum(xmin) (a new row version
+        carries a newer transaction id), TRUNCATE and rewrites change relfilenode. Views and
+        foreign tables have no xmin: their content is hashed instead.
+        """
+        parts: list[Any] = [self.label, self.default_business_id, sorted(self.mapping.items())]
+        with self._session() as conn:
+            for name in (self.sales_table, self.items_table):
+                table = self._table(conn, name)
+                if table is None:
+                    parts.append((name, None))
+                    continue
+                probe = (
+                    f"SELECT count(*), sum(xmin::text::bigint)::text FROM {table.relation}"
+                    if table.relkind in ("r", "p")
+                    else f"SELECT count(*), sum(hashtext(t::text)::bigint)::text FROM {table.relation} t"
+                )
+                node = self._rows(
+                    conn, "SELECT relfilenode::int8 FROM pg_class WHERE oid = to_regclass($1)", (name,)
+                )
+                parts.append((table.relation, node[0][0], *self._rows(conn, probe)[0]))
+        return repr(parts)
+
+    def columns(self) -> set[str]:
+        with self._session() as conn:
+            return set(self._sales(conn)[1].source_of)
+
+    def has_items(self) -> bool:
+        with self._session() as conn:
+            return self._table(conn, self.items_table) is not None
+
+    def _bounds(self, con: duckdb.DuckDBPyConnection, plan: ColumnPlan, scope: Scope) -> tuple[Any, Any]:
+        """The window as values of the date column's type; instants computed by DuckDB in its time zone."""
+        kind = plan.kind("sale_date")
+        if kind == "DATE":
+            return scope.start_date, scope.end_exclusive
+        if kind == "TIMESTAMP":
+            return datetime.combine(scope.start_date, time()), datetime.combine(scope.end_exclusive, time())
+        with duckdb_errors(self.label):
+            row = con.execute(
+                "SELECT CAST($start AS TIMESTAMPTZ), CAST($end AS TIMESTAMPTZ)",
+                {"start": scope.start_date, "end": scope.end_exclusive},
+            ).fetchall()[0]
+        return row[0], row[1]
+
+    def _scope_where(self, plan: ColumnPlan, scope: Scope, bounds: tuple[Any, Any], bind: _Binder) -> str:
+        """Postgres predicates for the business's rows dated in the window (and of the storefront)."""
+        parts = []
+        if plan.has("business_id"):
+            parts.append(f"{plan.raw('business_id')} = {bind(scope.business_id)}")
+        elif scope.business_id != self.default_business_id:
+            parts.append("FALSE")
+        day = plan.raw("sale_date")
+        parts.append(f"{day} >= {bind(bounds[0])} AND {day} < {bind(bounds[1])}")
+        if scope.storefront_id is not None:
+            plan.require_storefront()
+            parts.append(f"{plan.raw('storefront_id')} = {bind(scope.storefront_id)}")
+        return " AND ".join(parts)
+
+    def _text(self, plan: ColumnPlan, canonical: str) -> str:
+        """A column as trimmed text, NULL when empty (Postgres SQL)."""
+        return f"NULLIF(trim({plan.raw(canonical)}::text), '')"
+
+    def _key(self, plan: ColumnPlan, canonical: str) -> str:
+        return self._text(plan, canonical) if plan.is_text(canonical) else plan.raw(canonical)
+
+    def _in_scope(self, plan: ColumnPlan) -> str:
+        return (
+            f"lower(trim({plan.raw('status')}::text)) IN {INCLUDED_SQL} "
+            f"AND {self._key(plan, 'customer_id')} IS NOT NULL"
+        )
+
+    def _quality_sql(self, table: PgTable, plan: ColumnPlan, where: str, timezone: str, bind: _Binder) -> str:
+        """Counts per local day, status and anonymity, and a total row with the checks' counts."""
+        day, kind = plan.raw("sale_date"), plan.kind("sale_date")
+        if kind == "TIMESTAMPTZ":
+            local = f"({day} AT TIME ZONE {bind(timezone)})::date"
+        else:
+            local = day if kind == "DATE" else f"{day}::date"
+        return f"""
+            SELECT sale_date, status, anonymous, count(*) AS rows,
+                   count(sale_key) AS keyed, count(DISTINCT sale_key) AS distinct_keys,
+                   count(total) AS priced, GROUPING(sale_date, status, anonymous) <> 0 AS is_total
+            FROM (
+                SELECT {local} AS sale_date,
+                       coalesce(NULLIF(lower(trim({plan.raw("status")}::text)), ''), '{EMPTY_STATUS}') AS status,
+                       {self._key(plan, "customer_id")} IS NULL AS anonymous,
+                       {self._key(plan, "sale_id")} AS sale_key,
+                       {plan.raw("total_amount")} AS total
+                FROM {table.relation} WHERE {where}
+            ) w
+            GROUP BY GROUPING SETS ((sale_date, status, anonymous), ())
+        """
+
+    def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        with self._session() as conn:
+            table, plan = self._sales(conn)
+            bounds = self._bounds(con, plan, scope)
+            timezone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+
+            bind = _Binder()
+            where = self._scope_where(plan, scope, bounds, bind)
+            clean = self._quality(
+                conn, con, self._quality_sql(table, plan, where, timezone, bind), bind.values
+            )
+
+            bind = _Binder()
+            where = self._scope_where(plan, scope, bounds, bind)
+            if clean:  # else every status comes over, so the file checks can name the bad row
+                where += f" AND {self._in_scope(plan)}"
+            cols = [
+                table.select(plan, c) for c in plan.source_of if c not in ("business_id", "storefront_id")
+            ]
+            sql = f"SELECT {', '.join(cols)} FROM {table.relation} WHERE {where}"
+            with duckdb_errors(self.label), self._arrow(conn, con, "pg_sales", sql, bind.values) as rel:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, 'TRUE')}"
+                )
+            with duckdb_errors(self.label):
+                check_window(con, plan)
+                self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
+
+    def _quality(self, conn: Any, con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> bool:
+        """Create `window_quality` from the server's counts; False if the window holds a bad row."""
+        with duckdb_errors(self.label), self._arrow(conn, con, "pg_quality", sql, params) as rel:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE pg_quality_counts AS SELECT * FROM {rel}")
+        with duckdb_errors(self.label):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {QUALITY_TABLE} AS "
+                "SELECT sale_date, status, anonymous, rows FROM pg_quality_counts WHERE NOT is_total"
+            )
+            total = con.execute(
+                "SELECT rows, keyed, distinct_keys, priced FROM pg_quality_counts WHERE is_total"
+            ).fetchall()
+        if not total:
+            return True
+        rows, keyed, distinct_keys, priced = total[0]
+        return bool(rows == keyed == distinct_keys == priced)
+
+    def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        with self._session() as conn:
+            items = self._table(conn, self.items_table)
+            if items is None:
+                raise DataError(
+                    f"{self.label}: no sale items: table '{self.items_table}' not found (set it with --items-table)"
+                )
+            plan = self._plan(items, ITEM_COLUMNS)
+            sales, sales_plan = self._sales(conn)
+            bind = _Binder()
+            where = self._scope_where(sales_plan, scope, self._bounds(con, sales_plan, scope), bind)
+            cols = ", ".join(items.select(plan, c) for c in plan.source_of)
+            sql = (
+                f"SELECT {cols} FROM {items.relation} WHERE {plan.raw('sale_id')} IN "
+                f"(SELECT {sales_plan.raw('sale_id')} FROM {sales.relation} "
+                f"WHERE {where} AND {self._in_scope(sales_plan)})"
+            )
+            with duckdb_errors(plan.label), self._arrow(conn, con, "pg_items", sql, bind.values) as rel:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, rel)}")
+            with duckdb_errors(plan.label):
+                check_items(con, plan)
+
+    def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        with self._session() as conn:
+            table, plan = self._sales(conn)
+            cols = ", ".join(table.select(plan, c) for c in plan.source_of)
+            with self._arrow(conn, con, "pg_all_sales", f"SELECT {cols} FROM {table.relation}", ()) as rel:
+                build(plan, rel, {})
+
+    def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        with self._session() as conn:
+            items = self._require(conn, self.items_table, "--items-table")
+            plan = self._plan(items, ITEM_COLUMNS)
+            cols = ", ".join(items.select(plan, c) for c in plan.source_of)
+            with self._arrow(conn, con, "pg_all_items", f"SELECT {cols} FROM {items.relation}", ()) as rel:
+                build(plan, rel, {})

@@ -1,0 +1,400 @@
+"""The DuckDB warehouse: sales copied from any source into one file, validated, sorted for fast windows.
+
+A warehouse holds
+- `sales`: canonical columns (sale_id, business_id, [storefront_id], customer_id, sale_date,
+  total_amount, [amount_refunded], status, [channel], [currency]), sorted by business_id
+  and sale_date so a window reads few row groups. sale_date keeps the kind of value the
+  source had (DATE, naive TIMESTAMP = local time, TIMESTAMPTZ = instant), so a report in
+  any time zone sees the same local dates as it would from the source; status is kept as
+  loaded, so the data-quality summary counts the same values;
+- `sale_items` (when loaded): sale_id, category, line_total;
+- `segcli_meta`: one row per load (load_id, loaded_at, mode, source, rows), read by
+  `identity()`.
+A load builds a new file next to the target and renames it into place: a failed load
+leaves the previous warehouse untouched, and readers never see half a load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from segcli.engine.db import connect, duckdb_errors
+from segcli.engine.errors import DataError, InvalidParameter, SourceError
+from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
+from segcli.engine.sources import (
+    _FLOAT_TYPES,
+    _INT_TYPES,
+    _TS_NAIVE,
+    ITEMS_TABLE,
+    MONEY_TYPE,
+    WINDOW_TABLE,
+    Build,
+    ColumnPlan,
+    Scope,
+    ScopeFilter,
+    Source,
+    _quote_value,
+    check_business_rows,
+    check_items,
+    check_values,
+    finish_window,
+    items_select,
+    money_columns,
+    scope_filter,
+    window_items_select,
+    window_select,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+SALES = "sales"
+ITEMS = "sale_items"
+META = "segcli_meta"
+ALIAS = "segcli_wh"
+# Date strings of one kind can be stored typed; a mix stays text (parsed per report, like a file)
+_NAIVE_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
+_OFFSET_RE = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)"
+_META_SQL = f"""
+CREATE TABLE out.{META} (
+    load_id VARCHAR, loaded_at TIMESTAMPTZ, mode VARCHAR, source VARCHAR,
+    sales_rows BIGINT, items_rows BIGINT, total_sales BIGINT, total_items BIGINT
+)
+"""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    sales_rows: int
+    items_rows: int | None
+    total_sales: int
+    total_items: int | None
+
+
+def _stored_id(plan: ColumnPlan, name: str) -> str:
+    kind = plan.kind(name)
+    target = "BIGINT" if kind in _INT_TYPES | _FLOAT_TYPES else "VARCHAR"
+    return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
+
+
+def _stored_date(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str) -> str:
+    """sale_date as it is kept: typed as the source typed it; text typed when all of one kind."""
+    raw, kind = plan.raw("sale_date"), plan.kind("sale_date")
+    if kind in _TS_NAIVE:
+        return f"CAST({raw} AS TIMESTAMP)"
+    if kind != "VARCHAR":
+        return raw
+    text = f"trim({raw})"
+    naive, offset = con.execute(
+        f"SELECT bool_and(regexp_full_match({text}, $naive)), bool_and(regexp_full_match({text}, $offset)) "
+        f"FROM {relation}",
+        {"naive": _NAIVE_RE, "offset": _OFFSET_RE},
+    ).fetchall()[0]
+    if naive:
+        return f"CAST({text} AS TIMESTAMP)"
+    if offset:
+        return f"CAST({text} AS TIMESTAMPTZ)"
+    return text
+
+
+def _check_fits(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, column: str, name: str) -> None:
+    """Money is stored as DECIMAL(18,4): a value that would be rounded or overflow is an error."""
+    bad = con.execute(
+        f"SELECT sale_id, CAST({column} AS VARCHAR) FROM {table} "
+        f"WHERE TRY_CAST({column} AS {MONEY_TYPE}) IS DISTINCT FROM {column} LIMIT 1"
+    ).fetchall()
+    if bad:
+        raise DataError(
+            f"{plan.label}: {plan.describe(name)} has a value that does not fit {MONEY_TYPE} "
+            f"(at most 4 decimal places): {_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+        )
+
+
+def stage_sales(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str, params: dict[str, Any], business_id: int
+) -> None:
+    """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
+    every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
+    check_business_rows(con, plan, "load_raw", {}, every)
+    business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
+    cols = [
+        _stored_id(plan, "sale_id"),
+        f"CAST({business} AS BIGINT) AS business_id",
+        _stored_id(plan, "customer_id"),
+        f"{_stored_date(con, plan, 'load_raw')} AS sale_date",
+        f"CAST({plan.raw('status')} AS VARCHAR) AS status",
+    ]
+    if plan.has("storefront_id"):
+        cols.append(f"CAST({plan.int_expr('storefront_id')} AS BIGINT) AS storefront_id")
+    cols += [f"{plan.text_expr(name)} AS {name}" for name in ("channel", "currency") if plan.has(name)]
+    cols += money_columns(plan)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE load_sales AS SELECT {', '.join(cols)} FROM load_raw",
+        {"business_id": business_id} if not plan.has("business_id") else {},
+    )
+    con.execute("DROP TABLE load_raw")
+    check_values(con, plan, "load_sales", key=("business_id", "sale_id"))
+    for name in ("total_amount", "amount_refunded"):
+        if plan.has(name):
+            _check_fits(con, plan, "load_sales", f"_{name}", name)
+
+
+def stage_items(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str, params: dict[str, Any]
+) -> None:
+    """Every item of a relation into `load_items`, checked."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE load_items AS {items_select(plan, relation)}", params)
+    check_items(con, plan, "load_items")
+    _check_fits(con, plan, "load_items", "line_total", "line_total")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _check_append(con: duckdb.DuckDBPyConnection, label: str, db: str, new: str, old: str) -> None:
+    """Appended rows must have the warehouse's column types (no silent re-interpretation)."""
+    new_types, old_types = _columns(con, new), _columns(con, old)
+    for name, new_type in new_types.items():
+        if name in old_types and old_types[name] != new_type:
+            raise DataError(
+                f"{label}: cannot append to {db}: column '{name}' is {new_type} here "
+                f"but {old_types[name]} in the warehouse"
+            )
+
+
+def _sales_out(con: duckdb.DuckDBPyConnection) -> str:
+    present = set(_columns(con, "load_sales"))
+    order = ["sale_id", "business_id", "storefront_id", "customer_id", "sale_date"]
+    cols = [c for c in order if c in present]
+    cols += [
+        f"CAST(_{m} AS {MONEY_TYPE}) AS {m}"
+        for m in ("total_amount", "amount_refunded")
+        if f"_{m}" in present
+    ]
+    cols += [c for c in ("status", "channel", "currency") if c in present]
+    return f"SELECT {', '.join(cols)} FROM load_sales"
+
+
+def load_warehouse(
+    source: Source, db: str, *, replace: bool = False, append: bool = False, items: bool = False
+) -> LoadResult:
+    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing."""
+    target = Path(db)
+    if not target.parent.is_dir():
+        raise InvalidParameter(f"Invalid --db: folder {target.parent} does not exist")
+    if replace and append:
+        raise InvalidParameter("Use either --replace or --append, not both")
+    exists = target.exists()
+    if exists and not (replace or append):
+        raise InvalidParameter(f"{db} exists: use --replace to overwrite it or --append to add to it")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    old = append and exists
+    try:
+        con = connect()
+        try:
+            with duckdb_errors(db):
+                con.execute("ATTACH $path AS out", {"path": str(tmp)})
+            if old:
+                WarehouseSource(db).attach(con, alias="old")
+            with duckdb_errors(source.label):
+                source.read_all(
+                    con,
+                    lambda plan, rel, params: stage_sales(con, plan, rel, params, source.default_business_id),
+                )
+                if items:
+                    source.read_all_items(con, lambda plan, rel, params: stage_items(con, plan, rel, params))
+            with duckdb_errors(db):
+                result = _write(con, source, db, old, items)
+                con.execute("DETACH out")
+        finally:
+            con.close()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        return result
+    finally:
+        for path in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, items: bool) -> LoadResult:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE load_canonical AS {_sales_out(con)}")
+    new_sales = "load_canonical"
+    if old:
+        _check_append(con, source.label, db, new_sales, f"old.{SALES}")
+        dup = con.execute(
+            f"SELECT n.business_id, n.sale_id FROM {new_sales} n JOIN old.{SALES} o "
+            "ON n.business_id = o.business_id AND n.sale_id = o.sale_id ORDER BY ALL LIMIT 1"
+        ).fetchall()
+        if dup:
+            raise DataError(
+                f"{source.label}: sale_id {_quote_value(dup[0][1])} of business {dup[0][0]} "
+                f"is already in {db} (append only new sales)"
+            )
+        new_sales = f"(SELECT * FROM old.{SALES} UNION ALL BY NAME SELECT * FROM {new_sales})"
+    con.execute(
+        f"CREATE TABLE out.{SALES} AS SELECT * FROM {new_sales} ORDER BY business_id, sale_date, sale_id"
+    )
+
+    old_items = old and bool(
+        con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = 'old' AND table_name = $t", {"t": ITEMS}
+        ).fetchall()
+    )
+    if items:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE load_items_out AS "
+            f"SELECT sale_id, category, CAST(line_total AS {MONEY_TYPE}) AS line_total FROM load_items"
+        )
+    if items and old_items:
+        _check_append(con, source.label, db, "load_items_out", f"old.{ITEMS}")
+        dup = con.execute(
+            f"SELECT sale_id FROM load_items_out SEMI JOIN old.{ITEMS} USING (sale_id) ORDER BY 1 LIMIT 1"
+        ).fetchall()
+        if dup:
+            raise DataError(f"{source.label}: items of sale_id {_quote_value(dup[0][0])} are already in {db}")
+    item_parts = ([f"SELECT * FROM old.{ITEMS}"] if old_items else []) + (
+        ["SELECT * FROM load_items_out"] if items else []
+    )
+    if item_parts:
+        con.execute(
+            f"CREATE TABLE out.{ITEMS} AS SELECT * FROM ({' UNION ALL BY NAME '.join(item_parts)}) ORDER BY sale_id"
+        )
+
+    sales_rows = con.execute("SELECT count(*) FROM load_canonical").fetchall()[0][0]
+    items_rows = con.execute("SELECT count(*) FROM load_items_out").fetchall()[0][0] if items else None
+    total_sales = con.execute(f"SELECT count(*) FROM out.{SALES}").fetchall()[0][0]
+    total_items = con.execute(f"SELECT count(*) FROM out.{ITEMS}").fetchall()[0][0] if item_parts else None
+    con.execute(_META_SQL)
+    if old:
+        con.execute(f"INSERT INTO out.{META} SELECT * FROM old.{META}")
+    con.execute(
+        f"INSERT INTO out.{META} VALUES ($id, $at, $mode, $source, $rows, $items, $total, $total_items)",
+        {
+            "id": uuid.uuid4().hex,
+            "at": datetime.now(UTC),
+            "mode": "append" if old else "replace",
+            "source": source.label,
+            "rows": sales_rows,
+            "items": items_rows,
+            "total": total_sales,
+            "total_items": total_items,
+        },
+    )
+    return LoadResult(sales_rows, items_rows, total_sales, total_items)
+
+
+class WarehouseSource(Source):
+    """A DuckDB file made by `segcli load`, attached read-only for each report."""
+
+    def __init__(self, path: str) -> None:
+        if not os.path.isfile(path):
+            raise SourceError(f"{path}: file not found (make a warehouse with segcli load)")
+        self.path = path
+        self.label = path
+        self.rows_fetched = 0
+        self._plans: dict[str, ColumnPlan] = {}
+
+    def attach(self, con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> None:
+        """Attach the file read-only as `alias`, checking it is a segcli warehouse."""
+        with duckdb_errors(self.label):
+            con.execute(f"ATTACH IF NOT EXISTS $path AS {alias} (READ_ONLY)", {"path": self.path})
+            found = {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = $alias", {"alias": alias}
+                ).fetchall()
+            }
+        if not {SALES, META} <= found:
+            raise SourceError(f"{self.label}: not a segcli warehouse (make one with segcli load)")
+
+    def _plan(self, con: duckdb.DuckDBPyConnection, table: str = SALES) -> ColumnPlan:
+        self.attach(con)
+        if table not in self._plans:
+            columns = SALES_COLUMNS if table == SALES else ITEM_COLUMNS
+            with duckdb_errors(self.label):
+                types = _columns(con, f"{ALIAS}.{table}")
+            self._plans[table] = ColumnPlan(f"{self.label} ({table})", types, {}, columns)
+        return self._plans[table]
+
+    def _with_connection(self, work: Any) -> Any:
+        con = connect()
+        try:
+            return work(con)
+        finally:
+            con.close()
+
+    def identity(self) -> str:
+        """The file (inode, size, modification time) and its latest load."""
+
+        def read(con: duckdb.DuckDBPyConnection) -> Any:
+            self.attach(con)
+            with duckdb_errors(self.label):
+                return con.execute(
+                    f"SELECT load_id, CAST(loaded_at AS VARCHAR), total_sales, total_items FROM {ALIAS}.{META} "
+                    "ORDER BY loaded_at DESC LIMIT 1"
+                ).fetchall()
+
+        st = os.stat(self.path)
+        return repr(
+            [
+                str(Path(self.path).resolve()),
+                st.st_ino,
+                st.st_size,
+                st.st_mtime_ns,
+                self._with_connection(read),
+            ]
+        )
+
+    def columns(self) -> set[str]:
+        return set(self._with_connection(lambda con: self._plan(con).source_of))
+
+    def has_items(self) -> bool:
+        def read(con: duckdb.DuckDBPyConnection) -> bool:
+            self.attach(con)
+            return bool(
+                con.execute(
+                    "SELECT 1 FROM duckdb_tables() WHERE database_name = $alias AND table_name = $t",
+                    {"alias": ALIAS, "t": ITEMS},
+                ).fetchall()
+            )
+
+        return bool(self._with_connection(read))
+
+    def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        plan = self._plan(con)
+        flt = scope_filter(plan, scope, self.default_business_id)
+        with duckdb_errors(self.label):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, f'{ALIAS}.{SALES}', flt.where)}",
+                flt.params,
+            )
+            self.rows_fetched += finish_window(con, plan)
+
+    def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+        if not self.has_items():
+            raise DataError(
+                f"{self.label}: the warehouse holds no sale items (load them with segcli load --items)"
+            )
+        plan = self._plan(con, ITEMS)
+        with duckdb_errors(self.label):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, f'{ALIAS}.{ITEMS}')}"
+            )
+
+    def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        build(self._plan(con), f"{ALIAS}.{SALES}", {})
+
+    def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
+        if not self.has_items():
+            super().read_all_items(con, build)
+        build(self._plan(con, ITEMS), f"{ALIAS}.{ITEMS}", {})
