@@ -119,3 +119,10 @@ FormatOpt = Annotated[
         show_default=False,
     ),
 ]
+CompareOpt = Annotated[
+    bool,
+    typer.Option(
+        "--compare",
+        help="Compare with the previous window of the same length: change per segment and migration.",
+    ),
+]

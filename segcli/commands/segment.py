@@ -6,6 +6,7 @@ from segcli.commands.common import parse_as_of, pick_format, resolve_settings, w
 from segcli.commands.options import (
     AsOfOpt,
     BusinessOpt,
+    CompareOpt,
     ConfigOpt,
     DaysOpt,
     FormatOpt,
@@ -19,7 +20,7 @@ from segcli.commands.options import (
     StorefrontOpt,
     TimezoneOpt,
 )
-from segcli.engine.params import validate_params
+from segcli.engine.params import check_segment_filter, validate_params
 from segcli.render import get_renderer
 
 
@@ -38,6 +39,7 @@ def segment(
     output: OutputOpt = None,
     map_pairs: MapOpt = None,
     config: ConfigOpt = None,
+    compare: CompareOpt = False,
 ) -> None:
     """Segment customers and print the report (RFM by default)."""
     from segcli.engine.compute import ReportRequest
@@ -60,6 +62,8 @@ def segment(
         business_id=settings.business_id,
         as_of=parse_as_of(as_of),
         timezone=settings.timezone,
+        compare=compare,
     )
     report = get_report(settings, request)
+    check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
     write_with(output, renderer.binary, lambda out: renderer.write(report, params, out))
