@@ -188,7 +188,7 @@ def test_terminal_shows_arrows_and_the_matrix(cli: Any) -> None:
     assert "Customers 5 → 10 ▲ 100.0% · revenue 475.00 → 360.00 ▼ 24.2%" in text
     lines = [line.split() for line in text.splitlines()]
     assert ["Medium", "Value", "3", "6", "▲", "100.0%", "330.00", "260.00", "▼", "21.2%"] in lines
-    assert "stayed 2 · moved 2 · new 6 · lapsed 1" in text
+    assert "stayed 2 · moved 2 · new 6 · lapsed 1" in text  # customers 2 + 2 + 1 = 5 before
     assert ["2", "Medium", "Value", "0", "2", "0", "1", "3"] in lines
     assert ["new", "0", "4", "2", "0"] in lines
 

@@ -163,7 +163,7 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
     parts.append(quality_line(report.data_quality))
     comparison = report.shown_comparison(params)
     if comparison is not None:
-        parts += [Text(""), comparison_view(comparison, report.total_customers, report.total_revenue)]
+        parts += [Text(""), comparison_view(comparison, report.total_customers, report.total_revenue, width)]
     return Group(*parts)
 
 
