@@ -367,3 +367,14 @@ def test_an_unopenable_cache_is_reported_and_never_deleted(cli):
     assert cleared.exit_code == 1
     assert cleared.stderr == f"{folder}: cannot clear the report cache: unable to open database file\n"
     assert (folder / "cache.db").is_dir()
+
+
+def test_a_compared_report_serves_plain_requests_but_not_the_reverse(cli):
+    args = small_args("--days", "30")
+    plain = cli(*args, "--format", "json").stdout
+    compared = report_json(cli, *args, "--compare")  # the stored plain report lacks the comparison
+    assert "comparison" in compared
+    assert counts(cli) == {"entries": 1, "hits": 0, "misses": 2}
+    assert cli(*args, "--format", "json").stdout == plain  # served from the compared entry, without it
+    assert "comparison" in report_json(cli, *args, "--compare")
+    assert counts(cli) == {"entries": 1, "hits": 2, "misses": 2}

@@ -186,3 +186,10 @@ ItemsTableOpt = Annotated[
         show_default=False,
     ),
 ]
+CompareOpt = Annotated[
+    bool,
+    typer.Option(
+        "--compare",
+        help="Compare with the previous window of the same length: change per segment and migration.",
+    ),
+]

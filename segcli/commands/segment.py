@@ -15,6 +15,7 @@ from segcli.commands.options import (
     BusinessOpt,
     CacheDirOpt,
     CacheTtlOpt,
+    CompareOpt,
     ConfigOpt,
     DaysOpt,
     FormatOpt,
@@ -33,7 +34,7 @@ from segcli.commands.options import (
     TimezoneOpt,
 )
 from segcli.commands.progress import Progress
-from segcli.engine.params import validate_params
+from segcli.engine.params import check_segment_filter, validate_params
 from segcli.render import get_renderer
 
 
@@ -58,6 +59,7 @@ def segment(
     refresh: RefreshOpt = False,
     cache_dir: CacheDirOpt = None,
     cache_ttl: CacheTtlOpt = None,
+    compare: CompareOpt = False,
 ) -> None:
     """Segment customers and print the report (RFM by default)."""
     from segcli.engine.cache import open_cache
@@ -90,7 +92,9 @@ def segment(
         business_id=settings.business_id,
         as_of=parse_as_of(as_of),
         timezone=settings.timezone,
+        compare=compare,
     )
     with Progress("Segmenting customers…"), open_cache(settings) as cache:
         report = get_report(settings, request, cache=cache)
+    check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
     write_with(output, renderer.binary, lambda out: renderer.write(report, params, out))

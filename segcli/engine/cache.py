@@ -146,16 +146,22 @@ class ReportCache:
         self._disabled = False
         self._warned = False
 
-    def get_or_compute(self, key: str, fingerprint: str, compute: Callable[[], Report]) -> Report:
-        """The stored report if fresh and matching, else compute it once (per key, across processes)."""
+    def get_or_compute(
+        self,
+        key: str,
+        fingerprint: str,
+        compute: Callable[[], Report],
+        usable: Callable[[Report], bool] = lambda report: True,
+    ) -> Report:
+        """The stored report if fresh, matching and usable, else compute it once (per key, across processes)."""
         if not self.refresh:
             report = self._lookup(key, fingerprint)
-            if report is not None:
+            if report is not None and usable(report):
                 return self._served(report)
         with self._key_lock(key):
             if not self.refresh:  # another process may have stored it while we waited
                 report = self._lookup(key, fingerprint)
-                if report is not None:
+                if report is not None and usable(report):
                     return self._served(report)
             self._count("misses")
             report = compute()

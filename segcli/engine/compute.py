@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from segcli.engine import rfm
+from segcli.engine import behavior, compare, rfm
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import ReportParams
@@ -17,11 +17,9 @@ from segcli.engine.report import (
     EXCLUDED_STATUSES,
     INCLUDED_STATUSES,
     DataQuality,
-    Insights,
     Period,
     Report,
     SegmentResult,
-    first_largest,
     rfm_insights,
 )
 from segcli.engine.segments import SegmentTable
@@ -47,10 +45,17 @@ class ReportRequest:
     days: int = 90
     storefront_id: int | None = None
     timezone: str = "UTC"
+    compare: bool = False  # add data.comparison (a cached report with one serves plain requests too)
 
     @classmethod
     def from_params(
-        cls, params: ReportParams, *, business_id: int, as_of: date | None, timezone: str
+        cls,
+        params: ReportParams,
+        *,
+        business_id: int,
+        as_of: date | None,
+        timezone: str,
+        compare: bool = False,
     ) -> ReportRequest:
         return cls(
             business_id=business_id,
@@ -59,6 +64,7 @@ class ReportRequest:
             days=params.days,
             storefront_id=params.storefront_id,
             timezone=timezone,
+            compare=compare,
         )
 
     @property
@@ -70,8 +76,21 @@ class ReportRequest:
         period = self.period
         return Scope(self.business_id, period.start_date, period.end_date, self.storefront_id)
 
-    def window_params(self) -> dict[str, Any]:
-        period = self.period
+    @property
+    def needs_previous(self) -> bool:
+        """Whether the previous window is computed: on request, and always for value and behavior."""
+        return self.compare or self.method in ("value", "behavior")
+
+    @property
+    def load_scope(self) -> Scope:
+        """The scope to load: the window, from the previous window's start when that is needed."""
+        if not self.needs_previous:
+            return self.scope
+        start = compare.previous_period(self.period).start_date
+        return Scope(self.business_id, start, self.as_of, self.storefront_id)
+
+    def window_params(self, previous: bool = False) -> dict[str, Any]:
+        period = compare.previous_period(self.period) if previous else self.period
         return {"start": period.start_date, "end": period.end_date, "days": period.days}
 
 
@@ -123,29 +142,45 @@ def scored_segments(
     return tuple(segments)
 
 
-def value_insights(segments: tuple[SegmentResult, ...]) -> Insights:
-    """Value insights known without a previous period (SPEC section 4)."""
-    return Insights(
-        highest_revenue_segment=first_largest(segments, lambda s: s.revenue),
-        largest_segment=first_largest(segments, lambda s: s.customer_count),
-    )
+def window_segments(
+    con: duckdb.DuckDBPyConnection,
+    request: ReportRequest,
+    tables: Mapping[str, SegmentTable],
+    previous: bool = False,
+) -> tuple[SegmentResult, ...]:
+    """One window's segments; with `request.compare`, also its members table for the migration."""
+    params = request.window_params(previous)
+    tag = compare.PREVIOUS if previous else compare.CURRENT
+    if request.method == "behavior":
+        return behavior.window_segments(con, params, tag, members=request.compare)
+    table = tables[request.method]
+    if request.compare:
+        members = f"SELECT customer_id, '' AS facet, segment_code FROM ({rfm.customers_sql(table)})"
+        compare.create_members(con, tag, members, params)
+    return scored_segments(con, params, table)
 
 
 def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
     """Compute a whole, unfiltered report from a source (no cache)."""
-    if request.method not in ("rfm", "value"):
-        raise InvalidParameter(f"segmentation_method={request.method} is not available yet")
-    table = tables[request.method]
+    if request.method == "behavior":
+        behavior.require_inputs(source)
     con = connect(request.timezone)
     try:
-        source.load_window(con, request.scope)
-        params = request.window_params()
+        scope = request.load_scope
+        source.load_window(con, scope)
+        if request.method == "behavior":
+            source.load_items(con, scope)
         with duckdb_errors(source.label):
-            quality = data_quality(con, params)
-            segments = scored_segments(con, params, table)
+            quality = data_quality(con, request.window_params())
+            segments = window_segments(con, request, tables)
+            previous = window_segments(con, request, tables, previous=True) if request.needs_previous else ()
+            flows = compare.migration_flows(con) if request.compare else []
     finally:
         con.close()
-    insights = rfm_insights(segments) if request.method == "rfm" else value_insights(segments)
+    if request.method == "rfm":
+        insights = rfm_insights(segments)
+    else:
+        insights = compare.comparative_insights(segments, previous)
     return Report(
         method=request.method,
         business_id=request.business_id,
@@ -155,6 +190,9 @@ def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, 
         segments=segments,
         insights=insights,
         data_quality=quality,
+        comparison=(
+            compare.build_comparison(request.period, segments, previous, flows) if request.compare else None
+        ),
     )
 
 

@@ -144,6 +144,14 @@ def first_non_empty(segments: Iterable[SegmentResult], names: Iterable[str]) -> 
     return next((n for n in names if counts.get(n, 0) > 0), None)
 
 
+def first_facet(segments: tuple[SegmentResult, ...]) -> tuple[SegmentResult, ...]:
+    """One partition of the customers: every segment, or for behavior those of the first facet."""
+    if not segments:
+        return ()
+    facet = segments[0].facet
+    return tuple(s for s in segments if s.facet == facet)
+
+
 def rfm_insights(segments: tuple[SegmentResult, ...]) -> Insights:
     """SPEC section 3 insights, by segment name, over all segments."""
     return Insights(
@@ -192,21 +200,36 @@ class Report:
 
     @property
     def total_customers(self) -> int:
-        return sum(s.customer_count for s in self.segments)
+        return sum(s.customer_count for s in first_facet(self.segments))
 
     @property
     def total_sales(self) -> int:
-        return sum(s.sales for s in self.segments)
+        return sum(s.sales for s in first_facet(self.segments))
 
     @property
     def total_revenue(self) -> Decimal:
-        return sum((s.revenue for s in self.segments), Decimal(0))
+        return sum((s.revenue for s in first_facet(self.segments)), Decimal(0))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.segments)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.segments)
 
     def shown_segments(self, params: ReportParams | None = None) -> tuple[SegmentResult, ...]:
         """The segments that pass the request's segment filters."""
         if params is None:
             return self.segments
         return tuple(s for s in self.segments if params.wants(s.name, s.code))
+
+    def shown_comparison(self, params: ReportParams | None = None) -> Mapping[str, Any] | None:
+        """The comparison with its per-segment rows filtered like the segments (the matrix stays whole)."""
+        if self.comparison is None or params is None:
+            return self.comparison
+        rows = [r for r in self.comparison["segments"] if params.wants(r["segment_name"], r["segment_code"])]
+        return {**self.comparison, "segments": rows}
 
     def to_body(self, params: ReportParams | None = None) -> dict[str, Any]:
         """The HTTP success body: the replaced API's fields first, then segcli's additions."""
@@ -226,6 +249,7 @@ class Report:
             "total_revenue": round_to(self.total_revenue, CENT),
             "data_quality": self.data_quality.to_dict(),
         }
-        if self.comparison is not None:
-            data["comparison"] = self.comparison
+        comparison = self.shown_comparison(params)
+        if comparison is not None:
+            data["comparison"] = comparison
         return {"success": True, "data": data}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
 from segcli.engine.compute import ReportRequest, compute_report
 from segcli.engine.report import Report
@@ -34,6 +36,11 @@ def get_report(
         return compute_report(source, request, settings.tables)
     # the source's identity is taken before computing: a change during the run makes the entry stale
     fingerprint = report_fingerprint(settings, request, source)
-    return cache.get_or_compute(
-        cache_key(request), fingerprint, lambda: compute_report(source, request, settings.tables)
+    # one entry per key serves both: a report with its comparison answers a plain request too
+    report = cache.get_or_compute(
+        cache_key(request),
+        fingerprint,
+        lambda: compute_report(source, request, settings.tables),
+        usable=lambda cached: cached.comparison is not None or not request.compare,
     )
+    return report if request.compare else replace(report, comparison=None)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import IO
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +17,7 @@ from segcli.engine.params import ReportParams
 from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
 
 BAR_WIDTH = 10
+FACET_TITLES = {"category": "Category affinity", "channel": "Channel preference", "season": "Seasonality"}
 _INSIGHT_LABELS = (
     ("highest_revenue_segment", "Highest revenue"),
     ("largest_segment", "Largest"),
@@ -91,7 +92,9 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
     biggest = max((s.customer_count for s in report.segments), default=0) or 1
     richest = max((s.revenue for s in report.segments), default=Decimal(0))
     rows = []
+    facets = []
     for s in report.shown_segments(params):
+        facets.append(s.facet)
         revenue_fraction = s.revenue / richest if richest > 0 and s.revenue > 0 else Decimal(0)
         rows.append(
             (
@@ -122,8 +125,12 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
     for i in kept:
         title, justify, style, _ = _COLUMNS[i]
         table.add_column(title.strip(), justify=justify, style=style, no_wrap=True)  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(*(row[i] for i in kept))
+    for i, (facet, row) in enumerate(zip(facets, rows, strict=True)):
+        if facet is not None and (i == 0 or facets[i - 1] != facet):
+            if i:
+                table.add_section()
+            table.add_row(Text(FACET_TITLES.get(facet, facet), style="bold magenta"))
+        table.add_row(*(row[k] for k in kept))
     return table
 
 
@@ -146,7 +153,10 @@ def quality_lines(quality: DataQuality) -> Text:
 
 
 def render(report: Report, params: ReportParams, width: int = 120) -> Group:
-    return Group(
+    from segcli.engine.behavior import SEASON_MIN_DAYS
+    from segcli.render.comparison import comparison_view
+
+    parts: list[RenderableType] = [
         header(report),
         Text(""),
         insights_panel(report),
@@ -155,8 +165,14 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
             "Days: average days since last purchase · Orders: average orders per customer",
             style="dim",
         ),
-        quality_lines(report.data_quality),
-    )
+    ]
+    if report.method == "behavior" and report.period.days < SEASON_MIN_DAYS:
+        parts.append(Text(f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more", style="dim"))
+    parts.append(quality_lines(report.data_quality))
+    comparison = report.shown_comparison(params)
+    if comparison is not None:
+        parts += [Text(""), comparison_view(comparison, report.total_customers, report.total_revenue, width)]
+    return Group(*parts)
 
 
 class TableRenderer:

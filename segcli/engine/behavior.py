@@ -1,0 +1,249 @@
+"""Behavior segmentation (SPEC section 5): category affinity, channel preference, seasonality.
+
+Each facet is a partition of the customers in scope. Per customer the leading category
+(item spend), channel (number of sales) and calendar quarter (spend) are found, the largest
+winning and ties going to the first name (earlier quarter); the customer belongs to that
+named segment when its share reaches the threshold, else to the facet's catch-all.
+Missing values never make a preference but count in the customer's total: a sale without a
+channel, an item without a category. A customer whose item spend (or, for seasons, total
+spend) is zero or negative, or who has no items, lands in the catch-all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from segcli.engine.compare import create_members
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.report import SegmentResult
+from segcli.engine.sources import INCLUDED_SQL, ITEMS_TABLE, WINDOW_TABLE
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from segcli.engine.sources import Source
+
+SEASON_MIN_DAYS = 180
+QUARTER_MONTHS = {"Q1": "Jan-Mar", "Q2": "Apr-Jun", "Q3": "Jul-Sep", "Q4": "Oct-Dec"}
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One way of partitioning customers: its named segments (a template) and its catch-all."""
+
+    name: str
+    title: str
+    code: str  # template: {name}
+    label: str  # template: {name}
+    description: str  # templates: {name}, {months}
+    actions: tuple[str, ...]
+    catch_all_code: str
+    catch_all: str
+    catch_all_description: str
+    catch_all_actions: tuple[str, ...]
+
+    def named(self, key: str) -> SegmentResult:
+        """The (empty) segment of customers whose preference is `key`."""
+        fields = {"name": key, "months": QUARTER_MONTHS.get(key, "")}
+        return SegmentResult(
+            name=self.label.format(**fields),
+            code=self.code.format(**fields),
+            description=self.description.format(**fields),
+            actions=tuple(a.format(**fields) for a in self.actions),
+            facet=self.name,
+        )
+
+    def rest(self) -> SegmentResult:
+        """The (empty) catch-all segment."""
+        return SegmentResult(
+            name=self.catch_all,
+            code=self.catch_all_code,
+            description=self.catch_all_description,
+            actions=self.catch_all_actions,
+            facet=self.name,
+        )
+
+
+CATEGORY = Facet(
+    name="category",
+    title="Category affinity",
+    code="CATEGORY:{name}",
+    label="{name} Enthusiasts",
+    description="At least half of their item spend goes to {name}",
+    actions=(
+        "Show new {name} arrivals to them first",
+        "Cross-sell products that complement {name}",
+        "Invite them to {name} events, guides and previews",
+    ),
+    catch_all_code="CATEGORY_MIXED",
+    catch_all="Explorers",
+    catch_all_description="No single category takes half of their item spend",
+    catch_all_actions=(
+        "Recommend across categories from their browsing and purchases",
+        "Promote curated bundles that mix categories",
+        "Test category-specific offers to find their favourite",
+    ),
+)
+CHANNEL = Facet(
+    name="channel",
+    title="Channel preference",
+    code="CHANNEL:{name}",
+    label="{name} Shoppers",
+    description="At least 70% of their orders come through {name}",
+    actions=(
+        "Reach them in {name} first: campaigns, placements, timing",
+        "Polish the {name} experience they rely on",
+        "Offer a small incentive to try a second channel",
+    ),
+    catch_all_code="CHANNEL_OMNI",
+    catch_all="Omnichannel",
+    catch_all_description="No single channel takes 70% of their orders",
+    catch_all_actions=(
+        "Keep prices, stock and offers consistent across channels",
+        "Offer cross-channel services such as order online, pick up in store",
+        "Recognise them as one customer in every channel",
+    ),
+)
+SEASON = Facet(
+    name="season",
+    title="Seasonality",
+    code="SEASON:{name}",
+    label="{name} Seasonal Buyers",
+    description="At least 60% of their spend falls in {name} ({months})",
+    actions=(
+        "Plan {name} campaigns around their peak",
+        "Send early-access offers just before {name}",
+        "Nudge them off-season with timely reminders",
+    ),
+    catch_all_code="SEASON_STEADY",
+    catch_all="Year-round",
+    catch_all_description="No calendar quarter takes 60% of their spend",
+    catch_all_actions=(
+        "Keep an always-on cadence of relevant offers",
+        "Suggest subscriptions or replenishment reminders",
+        "Reward steady purchasing with loyalty points",
+    ),
+)
+
+# The sales in scope of one window. Parameters: $start, $end.
+_SALES = f"""
+SELECT sale_id, customer_id, sale_date, amount, channel FROM {WINDOW_TABLE}
+WHERE status IN {INCLUDED_SQL} AND customer_id IS NOT NULL AND sale_date BETWEEN $start AND $end
+"""
+
+# One row per customer in scope: figures, and the preferred category / channel / quarter or NULL.
+PROFILE_SQL = f"""
+WITH sales AS ({_SALES}),
+customers AS (
+    SELECT customer_id, count(*) AS frequency, sum(amount) AS monetary,
+           CAST($end AS DATE) - max(sale_date) AS days_since
+    FROM sales GROUP BY customer_id
+),
+by_category AS (
+    SELECT s.customer_id, i.category, sum(i.line_total) AS spend
+    FROM sales s JOIN {ITEMS_TABLE} i ON i.sale_id = s.sale_id
+    GROUP BY ALL
+),
+item_spend AS (SELECT customer_id, sum(spend) AS total FROM by_category GROUP BY customer_id),
+top_category AS (
+    SELECT customer_id, category, spend FROM by_category WHERE category IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY spend DESC, category) = 1
+),
+top_channel AS (
+    SELECT customer_id, channel, count(*) AS sales FROM sales WHERE channel IS NOT NULL
+    GROUP BY customer_id, channel
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY count(*) DESC, channel) = 1
+),
+top_quarter AS (
+    SELECT customer_id, quarter(sale_date) AS q, sum(amount) AS spend FROM sales
+    GROUP BY customer_id, q
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY sum(amount) DESC, q) = 1
+)
+SELECT c.customer_id, c.frequency, c.monetary, c.days_since,
+       CASE WHEN t.total > 0 AND tc.spend * 2 >= t.total THEN tc.category END AS category,
+       CASE WHEN ch.sales * 10 >= 7 * c.frequency THEN ch.channel END AS channel,
+       CASE WHEN c.monetary > 0 AND tq.spend * 10 >= 6 * c.monetary THEN 'Q' || CAST(tq.q AS VARCHAR) END AS season
+FROM customers c
+LEFT JOIN item_spend t USING (customer_id)
+LEFT JOIN top_category tc USING (customer_id)
+LEFT JOIN top_channel ch USING (customer_id)
+LEFT JOIN top_quarter tq USING (customer_id)
+"""
+
+# Categories and channels met in the window's sales in scope: each names a segment, empty or not.
+_SEEN_SQL = f"""
+WITH sales AS ({_SALES})
+SELECT DISTINCT 'category', i.category FROM sales s JOIN {ITEMS_TABLE} i ON i.sale_id = s.sale_id
+WHERE i.category IS NOT NULL
+UNION ALL
+SELECT DISTINCT 'channel', channel FROM sales WHERE channel IS NOT NULL
+"""
+
+
+def facets(days: int) -> tuple[Facet, ...]:
+    """The facets of a window: seasonality only for windows of SEASON_MIN_DAYS or more."""
+    return (CATEGORY, CHANNEL, SEASON) if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
+
+
+def require_inputs(source: Source) -> None:
+    """Raise InvalidParameter naming what behavior needs and the source lacks."""
+    missing = []
+    if "channel" not in source.columns():
+        missing.append(f"a channel column (none in {source.label}; map one with --map SOURCE=channel)")
+    if not source.has_items():
+        missing.append("sale items (--items)")
+    if missing:
+        raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
+
+
+def _summary_sql(table: str, shown: tuple[Facet, ...]) -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{f.name}' AS facet, {f.name} AS key, count(*), sum(frequency), sum(monetary), "
+        f"sum(days_since) FROM {table} GROUP BY ALL"
+        for f in shown
+    )
+
+
+def _facet_segments(
+    facet: Facet, seen: set[str], figures: dict[str | None, tuple[int, int, Decimal, int]]
+) -> list[SegmentResult]:
+    """A facet's segments: named ones by customers (most first) then name, quarters in order; catch-all last."""
+    keys = set(QUARTER_MONTHS) if facet is SEASON else seen | {k for k in figures if k is not None}
+    zero = (0, 0, Decimal(0), 0)
+    by_size = sorted(keys, key=lambda k: (-figures.get(k, zero)[0], k))
+    ordered = sorted(keys) if facet is SEASON else by_size
+    segments = [facet.named(k).add(*figures.get(k, zero)) for k in ordered]
+    return [*segments, facet.rest().add(*figures.get(None, zero))]
+
+
+def window_segments(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], tag: str, members: bool
+) -> tuple[SegmentResult, ...]:
+    """The behavior segments of one window; with `members`, also its `members_<tag>` table."""
+    window = {"start": params["start"], "end": params["end"]}
+    shown = facets(params["days"])
+    profile = f"behavior_{tag}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {profile} AS {PROFILE_SQL}", window)
+    figures: dict[str, dict[str | None, tuple[int, int, Decimal, int]]] = {f.name: {} for f in shown}
+    for facet, key, customers, sales, revenue, days_sum in con.execute(
+        _summary_sql(profile, shown)
+    ).fetchall():
+        figures[facet][key] = (customers, sales, Decimal(revenue), int(days_sum))
+    seen: dict[str, set[str]] = {f.name: set() for f in shown}
+    for facet, key in con.execute(_SEEN_SQL, window).fetchall():
+        seen[facet].add(key)
+    if members:
+        create_members(con, tag, _members_sql(profile, shown), {})
+    return tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
+
+
+def _members_sql(profile: str, shown: tuple[Facet, ...]) -> str:
+    def code(f: Facet) -> str:
+        prefix = f.code.format(name="").replace("'", "''")
+        return f"coalesce('{prefix}' || {f.name}, '{f.catch_all_code}')"
+
+    return " UNION ALL ".join(
+        f"SELECT customer_id, '{f.name}' AS facet, {code(f)} AS segment_code FROM {profile}" for f in shown
+    )

@@ -1,0 +1,148 @@
+"""The terminal view of `data.comparison`: change per segment with arrows, and the migration matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from segcli.engine.compare import LAPSED, NEW, change_pct
+from segcli.render.table import FACET_TITLES, money
+
+
+def change(pct: Decimal | None, now: Decimal | int) -> Text:
+    """▲/▼ and the percentage, green for a rise and red for a fall; "new" when there was nothing before."""
+    if pct is None:
+        return Text("new" if now > 0 else "—", style="cyan" if now > 0 else "dim")
+    if pct > 0:
+        return Text(f"▲ {pct:,}%", style="green")
+    if pct < 0:
+        return Text(f"▼ {-pct:,}%", style="red")
+    return Text(f"= {pct}%", style="dim")
+
+
+def summary_line(comparison: Mapping[str, Any], customers: int, revenue: Decimal) -> Text:
+    """Totals before and now, with their change."""
+    before = comparison["previous_period"]
+    old_customers = comparison["previous_total_customers"]
+    old_revenue = comparison["previous_total_revenue"]
+    text = Text()
+    text.append("Compared with the previous window", style="bold")
+    text.append(f" {before['start_date']} → {before['end_date']} ({before['days']} days)\n")
+    text.append(f"Customers {old_customers:,} → {customers:,} ")
+    text.append_text(change(change_pct(customers, old_customers), customers))
+    text.append(f" · revenue {money(old_revenue)} → {money(revenue)} ")
+    text.append_text(change(change_pct(revenue, old_revenue), revenue))
+    return text
+
+
+# below this width the change table leaves out the revenue amounts (keeping their change)
+# and the migration matrix its row totals
+WIDE = 110
+
+
+def change_table(comparison: Mapping[str, Any], width: int = 120) -> Table:
+    """Per segment: customers and revenue before and now, and their change."""
+    wide = width >= WIDE
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("Segment", no_wrap=True, overflow="ellipsis")
+    titles = ("Customers\nbefore", "Customers\nnow", "change", "Revenue\nbefore", "Revenue\nnow", "change")
+    for title in titles if wide else (*titles[:3], "Revenue\nchange"):
+        table.add_column(title, justify="right", no_wrap=True)
+    facet = None
+    for i, row in enumerate(comparison["segments"]):
+        if row.get("facet") != facet:
+            facet = row.get("facet")
+            if i:
+                table.add_section()
+            table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
+        revenue = [money(row["previous_revenue"]), money(row["revenue"])] if wide else []
+        table.add_row(
+            row["segment_name"],
+            f"{row['previous_customer_count']:,}",
+            f"{row['customer_count']:,}",
+            change(row["customer_change_pct"], row["customer_count"]),
+            *revenue,
+            change(row["revenue_change_pct"], row["revenue"]),
+        )
+    return table
+
+
+FROM_TO = "from ↓  to →"
+MIN_LABEL = 10
+
+
+def _label(name: str, number: Mapping[str, str]) -> str:
+    """A matrix row's label: the segment's column number and name; "new"; or a segment gone now."""
+    if name in number:
+        return f"{number[name]} {name}"
+    return "  " + name if name == NEW else f"· {name}"
+
+
+def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
+    """Rows: segment before (and new); numbered columns: segment now (and lapsed); stayers in bold."""
+    columns: list[str] = matrix["columns"][:-1]
+    number = {name: str(i) for i, name in enumerate(columns, start=1)}
+    rows = matrix["rows"]
+    stayed = sum(
+        r["customers"][columns.index(r["from_segment"])] for r in rows if r["from_segment"] in number
+    )
+    new = next((r["total"] for r in rows if r["from_segment"] == NEW), 0)
+    lapsed = sum(r["customers"][-1] for r in rows)
+    previous_total = sum(r["total"] for r in rows if r["from_segment"] != NEW)
+    moved = previous_total - stayed - lapsed
+    facet = matrix.get("facet")
+    title = Text()
+    title.append("Migration", style="bold")
+    if facet is not None:
+        title.append(f" · {FACET_TITLES.get(facet, facet)}", style="bold")
+    title.append(f"\nstayed {stayed:,} · moved {moved:,} · new {new:,} · lapsed {lapsed:,}")
+    title.append("\nrows: segment in the previous window · columns: segment now (by number)", style="dim")
+    wide = width >= WIDE
+    now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns))]
+    headers = [*(number[c] for c in columns), LAPSED] + (["before"] if wide else [])
+    grid = [r["customers"] + [r["total"]] for r in rows] + [[*now_totals, 0, 0]]
+    widths = [max(len(h), *(len(f"{line[i]:,}") for line in grid)) for i, h in enumerate(headers)]
+    labels = [_label(r["from_segment"], number) for r in rows]
+    # a rich table takes 3 characters per column besides the content, less 1
+    room = width - sum(widths) - 3 * (len(widths) + 1) + 1
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    # the label gives way (ellipsis) on a narrow terminal; numbers never do
+    label_width = max(MIN_LABEL, min(room, max(len(label) for label in [*labels, FROM_TO])))
+    table.add_column(FROM_TO, no_wrap=True, overflow="ellipsis", width=label_width)
+    for header, column_width in zip(headers, widths, strict=True):
+        style = {LAPSED: "red", "before": "dim"}.get(header)
+        table.add_column(header, justify="right", no_wrap=True, width=column_width, style=style)
+    for row, label in zip(rows, labels, strict=True):
+        name = row["from_segment"]
+        cells = [
+            Text(f"{n:,}", style="bold" if name == col else ("dim" if n == 0 else ""))
+            for col, n in zip([*columns, LAPSED], row["customers"], strict=True)
+        ]
+        total = ["" if name == NEW else f"{row['total']:,}"] if wide else []
+        table.add_row(Text(label, style="cyan" if name == NEW else ""), *cells, *total)
+    table.add_section()
+    table.add_row(
+        Text("now", style="dim"),
+        *(Text(f"{n:,}", style="dim") for n in now_totals),
+        "",
+        *([""] if wide else []),
+    )
+    return Group(title, table)
+
+
+def comparison_view(
+    comparison: Mapping[str, Any], customers: int, revenue: Decimal, width: int = 120
+) -> Group:
+    """Everything the terminal shows of a comparison."""
+    parts: list[RenderableType] = [
+        summary_line(comparison, customers, revenue),
+        change_table(comparison, width),
+    ]
+    parts.extend(matrix_table(m, width) for m in comparison["migration"])
+    return Group(*parts)
