@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import tempfile
@@ -17,7 +18,6 @@ from hypothesis import strategies as st
 from segcli.engine.compute import ReportRequest, compute_report
 from segcli.engine.segments import default_tables
 from segcli.engine.sources import FileSource
-from segcli.render.migration import write_migration_csv
 from tests.conftest import AS_OF, FIXTURES, small_args
 from tests.test_behavior import ITEMS, QUICK, SALES, sale_strategy, write_dataset
 
@@ -89,18 +89,74 @@ def test_value_comparison_by_hand(cli: Any) -> None:
     ]
 
 
-def test_migration_csv_is_a_long_table(cli: Any) -> None:
-    request = ReportRequest(business_id=1, as_of=AS_OF, method="value", days=30, compare=True)
-    report = compute_report(FileSource(str(VALUE)), request, default_tables())
-    out = io.BytesIO()
-    write_migration_csv(report, out)
-    lines = out.getvalue().decode().splitlines()
-    assert lines[0] == "from_segment,to_segment,customers"
-    assert len(lines) == 1 + 4 * 4  # every cell of the 4 x 4 matrix
-    assert "High Value,Low Value,1" in lines
-    assert "Medium Value,lapsed,1" in lines
-    assert "new,Medium Value,4" in lines
-    assert "new,lapsed,0" in lines
+def csv_cells(cli: Any, *args: str | Path) -> tuple[list[str], list[dict[str, str]]]:
+    run = cli(*args, "--format", "csv")
+    assert run.exit_code == 0, run.stderr
+    assert "\r" not in run.stdout  # LF line ends, as the segment CSV
+    reader = csv.DictReader(io.StringIO(run.stdout))
+    return list(reader.fieldnames or []), list(reader)
+
+
+def as_cells(comparison: dict[str, Any]) -> list[tuple[str | None, str, str, int]]:
+    """Every cell of the JSON matrices as (facet, from, to, customers), row by row."""
+    return [
+        (m["facet"], row["from_segment"], to, n)
+        for m in comparison["migration"]
+        for row in m["rows"]
+        for to, n in zip(m["columns"], row["customers"], strict=True)
+    ]
+
+
+def test_compare_csv_is_the_migration_as_a_long_table(cli: Any) -> None:
+    header, rows = csv_cells(cli, *value_args("--compare"))
+    assert header == ["from_segment", "to_segment", "customers"]
+    # every cell of the 4 x 4 matrix of test_value_comparison_by_hand, row by row
+    assert [(r["from_segment"], r["to_segment"], int(r["customers"])) for r in rows] == [
+        ("High Value", "High Value", 0), ("High Value", "Medium Value", 0),
+        ("High Value", "Low Value", 1), ("High Value", "lapsed", 0),
+        ("Medium Value", "High Value", 0), ("Medium Value", "Medium Value", 2),
+        ("Medium Value", "Low Value", 0), ("Medium Value", "lapsed", 1),
+        ("Low Value", "High Value", 1), ("Low Value", "Medium Value", 0),
+        ("Low Value", "Low Value", 0), ("Low Value", "lapsed", 0),
+        ("new", "High Value", 0), ("new", "Medium Value", 4), ("new", "Low Value", 2), ("new", "lapsed", 0),
+    ]  # fmt: skip
+    # summed back: the previous window's 5 customers plus 6 new = 10 now plus 1 lapsed
+    assert sum(int(r["customers"]) for r in rows if r["from_segment"] != "new") == 5
+    assert sum(int(r["customers"]) for r in rows if r["to_segment"] != "lapsed") == 10
+    # a segment filter keeps the matrix whole, as in the JSON
+    assert csv_cells(cli, *value_args("--compare", "--segment-name", "Low Value"))[1] == rows
+
+
+def test_behavior_compare_csv_equals_the_json_matrices(cli: Any) -> None:
+    args: list[str | Path] = [
+        "segment", "--source", SALES, "--items", ITEMS, "--method", "behavior", "--days", "365",
+        "--as-of", AS_OF.isoformat(), "--compare",
+    ]  # fmt: skip
+    header, rows = csv_cells(cli, *args)
+    assert header == ["from_segment", "to_segment", "customers", "facet"]
+    data = report_json(cli, *args)
+    comparison = data["comparison"]
+    assert [(r["facet"], r["from_segment"], r["to_segment"], int(r["customers"])) for r in rows] == as_cells(
+        comparison
+    )
+    # each facet's rows sum to the customers of both windows: 2 before (A, P) + 5 new = 6 now + 1 lapsed
+    for facet in ("category", "channel", "season"):
+        cells = [r for r in rows if r["facet"] == facet]
+        assert sum(int(r["customers"]) for r in cells if r["from_segment"] != "new") == 2
+        assert (
+            sum(int(r["customers"]) for r in cells if r["to_segment"] != "lapsed")
+            == data["total_customers"]
+            == 6
+        )
+        for segment in (s for s in data["segments"] if s["facet"] == facet):  # columns sum to the segment
+            into = sum(int(r["customers"]) for r in cells if r["to_segment"] == segment["segment_name"])
+            assert into == segment["customer_count"]
+
+
+def test_plain_csv_is_unchanged_without_compare(cli: Any) -> None:
+    header, rows = csv_cells(cli, *value_args())
+    assert header[:2] == ["segment_name", "segment_code"]
+    assert [r["segment_name"] for r in rows] == ["High Value", "Medium Value", "Low Value"]
 
 
 def test_behavior_migration_per_facet(cli: Any) -> None:

@@ -22,7 +22,7 @@ from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
 from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.params import validate_params
+from segcli.engine.params import check_segment_filter, parse_compare, validate_params
 from segcli.engine.service import get_report, source_from_settings
 from segcli.engine.settings import Settings, load_settings
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
@@ -36,6 +36,7 @@ PARAM_NAMES = (
     "segment_name",
     "segment_code",
     "export_format",
+    "compare",
 )
 NOT_PROVIDED = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
@@ -85,11 +86,13 @@ def create_app(
             export_format=query.get("export_format"),
             tables=settings.tables,
         )
+        compare = parse_compare(query.get("compare"))
         renderer = get_renderer(params.export_format or "json")
         report_request = ReportRequest.from_params(
-            params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone
+            params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone, compare=compare
         )
         report = get_report(settings=settings, request=report_request, source=source, cache=cache)
+        check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
         out = io.BytesIO()
         renderer.write(report, params, out)
         headers = {}

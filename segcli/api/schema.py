@@ -9,13 +9,31 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from segcli.engine.params import DEFAULT_DAYS, DEFAULT_METHOD, EXPORT_FORMATS, MAX_DAYS
 from segcli.engine.segments import METHODS
 
+FacetName = Literal["category", "channel", "season"]
 
-class Characteristics(BaseModel):
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _optional_facet(description: str) -> Any:
+    """A `facet` key present only in behavior reports (never null)."""
+    return Field(default=None, description=description, json_schema_extra=_no_default)
+
+
+class Body(BaseModel):
+    """The bodies hold exactly the documented keys: schemathesis then checks for any other."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Characteristics(Body):
     avg_days_since_last_purchase: float = Field(
         description="Members' average days since their last sale, 1 decimal."
     )
@@ -23,7 +41,7 @@ class Characteristics(BaseModel):
     avg_total_spend: float = Field(description="Revenue per customer, 2 decimals.")
 
 
-class Segment(BaseModel):
+class Segment(Body):
     segment_name: str
     segment_code: str
     description: str
@@ -35,24 +53,26 @@ class Segment(BaseModel):
     monetary_score: int | None
     characteristics: Characteristics
     recommended_actions: list[str]
-    facet: str | None = Field(default=None, description="behavior only: category, channel or season.")
+    facet: FacetName | SkipJsonSchema[None] = _optional_facet(
+        "behavior only: the facet (a partition of the customers) the segment belongs to."
+    )
 
 
-class Insights(BaseModel):
+class Insights(Body):
     highest_revenue_segment: str | None
     largest_segment: str | None
     fastest_growing_segment: str | None
     needs_attention: str | None
 
 
-class Period(BaseModel):
+class Period(Body):
     start_date: str = Field(json_schema_extra={"format": "date"})
     end_date: str = Field(json_schema_extra={"format": "date"})
     days: int
     timezone: str
 
 
-class DataQuality(BaseModel):
+class DataQuality(Body):
     rows_read: int
     rows_in_scope: int
     excluded_by_status: dict[str, int]
@@ -60,7 +80,51 @@ class DataQuality(BaseModel):
     anonymous_sales: int
 
 
-class ReportData(BaseModel):
+class PreviousPeriod(Body):
+    start_date: str = Field(json_schema_extra={"format": "date"})
+    end_date: str = Field(json_schema_extra={"format": "date"})
+    days: int
+
+
+class SegmentChange(Body):
+    segment_name: str
+    segment_code: str
+    facet: FacetName | SkipJsonSchema[None] = _optional_facet("behavior only.")
+    previous_customer_count: int
+    customer_count: int = Field(description="0 for a segment met only in the previous window.")
+    customer_change_pct: float | None = Field(
+        description="Change in percent, 1 decimal; null when there were no customers before."
+    )
+    previous_revenue: float
+    revenue: float
+    revenue_change_pct: float | None = Field(
+        description="Change in percent, 1 decimal; null when the previous revenue was not positive."
+    )
+
+
+class MigrationRow(Body):
+    from_segment: str = Field(description='A segment of the previous window, or "new".')
+    customers: list[int] = Field(description="Customers per column, aligned with `columns`.")
+    total: int = Field(description="The row's sum: the segment's previous customer count.")
+
+
+class Migration(Body):
+    facet: FacetName | None = Field(description="behavior: the facet; null for rfm and value.")
+    columns: list[str] = Field(description='The current segments, then "lapsed".')
+    rows: list[MigrationRow] = Field(
+        description='The previous segments (stayers on the diagonal), segments gone now, then "new".'
+    )
+
+
+class Comparison(Body):
+    previous_period: PreviousPeriod
+    previous_total_customers: int
+    previous_total_revenue: float
+    segments: list[SegmentChange] = Field(description="Per segment, after the segment filters.")
+    migration: list[Migration] = Field(description="One matrix per facet, never filtered.")
+
+
+class ReportData(Body):
     method: str
     insights: Insights
     segments: list[Segment] = Field(
@@ -72,20 +136,24 @@ class ReportData(BaseModel):
     total_customers: int
     total_revenue: float
     data_quality: DataQuality
-    comparison: dict[str, Any] | None = Field(default=None, description="value only: the previous window.")
+    comparison: Comparison | SkipJsonSchema[None] = Field(
+        default=None,
+        description="With compare=true only: the previous window of the same length and the migration.",
+        json_schema_extra=_no_default,
+    )
 
 
-class SuccessBody(BaseModel):
+class SuccessBody(Body):
     success: Literal[True]
     data: ReportData
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Body):
     success: Literal[False]
     error: str
 
 
-class AuthErrorBody(BaseModel):
+class AuthErrorBody(Body):
     detail: Literal["Authentication credentials were not provided.", "Invalid token."]
 
 
@@ -125,6 +193,19 @@ QUERY_PARAMETERS = [
         "export_format",
         {"type": "string", "enum": [*EXPORT_FORMATS, ""]},
         "Download the report as a file instead of JSON (empty: JSON).",
+    ),
+    _query(
+        "compare",
+        {
+            "anyOf": [
+                {"type": "boolean"},
+                {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$"},
+            ],
+            "default": False,
+        },
+        "Add data.comparison: the previous window of the same length, the change per segment and "
+        "the migration matrix (true/false or 1/0, any case; empty: false). With export_format=csv "
+        "the file is the migration as a long table (from_segment, to_segment, customers).",
     ),
 ]
 

@@ -97,6 +97,19 @@ def validate_params(
     return params
 
 
+COMPARE_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
+def parse_compare(value: str | None) -> bool:
+    """The HTTP `compare` flag: true/false or 1/0 in any case; absent or empty is false."""
+    if value is None or value == "":
+        return False
+    flag = COMPARE_VALUES.get(value.lower()) if value.isascii() else None
+    if flag is None:
+        raise InvalidParameter("Invalid compare. Must be true or false")
+    return flag
+
+
 def check_segment_filter(params: ReportParams, names: Sequence[str], codes: Sequence[str]) -> None:
     """Reject a segment filter that names no segment of the method."""
     if params.segment_name is not None and params.segment_name not in names:

@@ -1,10 +1,14 @@
-"""CSV: one row per shown segment, columns in SPEC order, actions joined with "; "."""
+"""CSV: one row per shown segment, columns in SPEC order, actions joined with "; ".
+
+With a comparison (`--compare`) the file is the migration instead: a long table with one row
+per cell of each matrix (from_segment, to_segment, customers), "new" and "lapsed" included.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -50,6 +54,21 @@ def report_rows(report: Report, params: ReportParams) -> list[list[str]]:
     return rows
 
 
+MIGRATION_COLUMNS = ("from_segment", "to_segment", "customers")
+
+
+def migration_rows(comparison: Mapping[str, Any]) -> list[list[str]]:
+    """The header and every cell of every migration matrix, row by row; `facet` last for behavior."""
+    faceted = any(matrix["facet"] is not None for matrix in comparison["migration"])
+    rows = [[*MIGRATION_COLUMNS, "facet"] if faceted else list(MIGRATION_COLUMNS)]
+    for matrix in comparison["migration"]:
+        for row in matrix["rows"]:
+            for to, customers in zip(matrix["columns"], row["customers"], strict=True):
+                cells = [row["from_segment"], to, str(customers)]
+                rows.append([*cells, matrix["facet"]] if faceted else cells)
+    return rows
+
+
 def write_csv(rows: Iterable[Sequence[str | None]], out: IO[bytes]) -> None:
     """Write rows as UTF-8 CSV (no BOM, LF line ends, quoting only where needed)."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
@@ -65,4 +84,5 @@ class CsvRenderer:
     extension = "csv"
 
     def write(self, report: Report, params: ReportParams, out: IO[bytes]) -> None:
-        write_csv(report_rows(report, params), out)
+        comparison = report.shown_comparison(params)
+        write_csv(report_rows(report, params) if comparison is None else migration_rows(comparison), out)
