@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from segcli.engine.compute import ReportRequest, compute_report, customer_table
 from segcli.engine.segments import default_tables
 from segcli.engine.sources import open_source
-from tests.conftest import AS_OF, SMALL_SALES
+from tests.conftest import AS_OF, FIXTURES, SMALL_SALES
 from tests.goldens import check_golden
 
 COLUMNS = [
@@ -132,7 +132,7 @@ def test_filters_agree_with_segment(cli, extra):
 
 @pytest.fixture(scope="module")
 def generated_sales(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 2000 customers of synthetic sales (all businesses and storefronts)."""
+    """About 2000 customers of synthetic sales (all businesses and storefronts), items alongside."""
     path = tmp_path_factory.mktemp("generated") / "sales.parquet"
     subprocess.run(
         [
@@ -146,6 +146,8 @@ def generated_sales(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "7",
             "--out",
             str(path),
+            "--items",
+            str(path.parent / "items.parquet"),
         ],
         check=True,
         capture_output=True,
@@ -323,3 +325,68 @@ def test_help_imports_no_heavy_modules():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+# --- behavior: one row per customer, their segment in each facet -------------------------------
+
+BEHAVIOR_SALES = FIXTURES / "methods" / "behavior_sales.csv"
+BEHAVIOR_ITEMS = FIXTURES / "methods" / "behavior_items.csv"
+
+
+def behavior_args(*extra: str) -> list[str]:
+    return ["--items", str(BEHAVIOR_ITEMS), "--method", "behavior", *extra]
+
+
+def test_behavior_list_by_hand(cli):
+    # the preferences of test_behavior.test_each_facet_threshold_is_inclusive, with each customer's
+    # figures of test_behavior_segments_by_hand; ordered by customer id
+    run = cli(*customers_args(BEHAVIOR_SALES, *behavior_args("--days", "365", "--format", "csv")))
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "customer_id,last_purchase_date,days_since,frequency,monetary,category_segment,category_code,"
+        "channel_segment,channel_code,season_segment,season_code",
+        "A,2026-06-20,153,10,100.00,Apparel Enthusiasts,CATEGORY:Apparel,web Shoppers,CHANNEL:web,Q1 Seasonal Buyers,SEASON:Q1",
+        "B,2026-05-25,179,13,100.00,Explorers,CATEGORY_MIXED,Omnichannel,CHANNEL_OMNI,Year-round,SEASON_STEADY",
+        "C,2026-07-15,128,1,0.00,Explorers,CATEGORY_MIXED,Omnichannel,CHANNEL_OMNI,Year-round,SEASON_STEADY",
+        "D,2026-08-01,111,1,-20.00,Explorers,CATEGORY_MIXED,store Shoppers,CHANNEL:store,Year-round,SEASON_STEADY",
+        "E,2026-10-05,46,2,50.00,Apparel Enthusiasts,CATEGORY:Apparel,Omnichannel,CHANNEL_OMNI,Q4 Seasonal Buyers,SEASON:Q4",
+        "F,2026-05-03,201,3,100.00,Explorers,CATEGORY_MIXED,mobile Shoppers,CHANNEL:mobile,Q2 Seasonal Buyers,SEASON:Q2",
+    ]  # fmt: skip
+    # under 180 days there is no season facet: 2026-08-23 .. only E's sale of 2026-10-05 (mobile, Apparel)
+    run = cli(*customers_args(BEHAVIOR_SALES, *behavior_args("--days", "90", "--format", "csv")))
+    assert run.stdout.splitlines() == [
+        "customer_id,last_purchase_date,days_since,frequency,monetary,category_segment,category_code,"
+        "channel_segment,channel_code",
+        "E,2026-10-05,46,1,25.00,Apparel Enthusiasts,CATEGORY:Apparel,mobile Shoppers,CHANNEL:mobile",
+    ]
+
+
+@pytest.mark.parametrize("extra", [(), ("--segment-code", "CHANNEL:web"), ("--segment-name", "Year-round")])
+def test_behavior_list_agrees_with_segment_in_every_facet(cli, generated_sales: Path, extra):
+    items = generated_sales.parent / "items.parquet"
+    args = ["--items", str(items), "--method", "behavior", "--days", "365", *extra]
+    rows = jsonl_rows(cli, generated_sales, *args)
+    segments = report_segments(cli, generated_sales, *args)
+    assert rows
+    for facet in ("category", "channel", "season"):
+        shown = [s for s in segments if s["facet"] == facet]
+        if shown:  # a filter shows one segment: the rows are its members
+            assert_list_agrees([{**r, "segment_name": r[f"{facet}_segment"]} for r in rows], shown)
+        codes = {s["segment_name"]: s["segment_code"] for s in shown}
+        assert all(codes.get(r[f"{facet}_segment"], r[f"{facet}_code"]) == r[f"{facet}_code"] for r in rows)
+    if extra:
+        column = "channel_code" if extra[0] == "--segment-code" else "season_segment"
+        assert {r[column] for r in rows} == {extra[1]}
+
+
+def test_behavior_list_errors(cli):
+    run = cli(
+        *customers_args(BEHAVIOR_SALES, *behavior_args("--days", "90", "--segment-code", "CHANNEL:fax"))
+    )
+    assert run.exit_code == 2
+    assert run.stderr == (
+        "Invalid segment_code. Must be one of: CATEGORY:Apparel, CATEGORY_MIXED, CHANNEL:mobile, CHANNEL_OMNI\n"
+    )
+    run = cli(*customers_args(BEHAVIOR_SALES, "--method", "behavior"))
+    assert run.exit_code == 2
+    assert run.stderr == "Invalid segmentation_method. behavior needs sale items (--items)\n"

@@ -389,3 +389,32 @@ def test_source_errors_are_segcli_errors(money_url: str) -> None:
     source = PostgresSource(money_url, sales_table="money", mapping={"nope": "sale_date"})
     with pytest.raises(DataError, match="mapped column 'nope' \\(for sale_date\\) not found"):
         source.load_window(connect("UTC"), Scope(1, date(2026, 11, 1), AS_OF))
+
+
+PG_TABLES = ("--sales-table", "shop.sales", "--items-table", "shop.sale_items")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--days", "90"),
+        ("--days", "365", "--method", "behavior", "--segment-code", "CHANNEL:web"),
+    ],
+)
+def test_customers_read_postgres_tables(cli: Any, shop: dict[str, Any], args: tuple[str, ...]) -> None:
+    common = ("--as-of", AS_OF.isoformat(), "--format", "csv", *args)
+    from_csv = cli("customers", "--source", shop["csv"], "--items", shop["items"], *common)
+    from_pg = cli("customers", "--source", shop["url"], *PG_TABLES, *common)
+    assert from_pg.exit_code == 0, from_pg.stderr
+    assert from_pg.stdout == from_csv.stdout
+    assert from_csv.stdout.count("\n") > 10
+
+
+@pytest.mark.postgres
+def test_serve_reads_postgres_tables(cli: Any, shop: dict[str, Any]) -> None:
+    query = "/api/reports/customers/segmentation/?segmentation_method=behavior&days=365&compare=true"
+    served = cli("serve", "--source", shop["url"], *PG_TABLES, "--as-of", AS_OF.isoformat(), "--get", query)
+    assert served.exit_code == 0, served.stderr
+    args = ("--method", "behavior", "--days", "365", "--compare", "--items", str(shop["items"]))
+    assert bytes(served.stdout_bytes) == report_bytes(cli, shop["csv"], *args)

@@ -297,3 +297,31 @@ def test_items_file_with_a_database_source_is_refused(
     run = cli("segment", "--source", warehouse, "--items", shop["items"], "--as-of", AS_OF.isoformat())
     assert run.exit_code == 2
     assert run.stderr.strip().startswith("--items names a file of sale items, for file sources only")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--days", "90"),
+        ("--days", "120", "--method", "value", "--business-id", "3", "--segment-name", "High Value"),
+        ("--days", "365", "--method", "behavior", "--business-id", "2", "--storefront-id", "4"),
+    ],
+)
+def test_customers_from_the_warehouse_match_the_files(
+    cli: Any, shop: dict[str, Path], warehouse: Path, args: tuple[str, ...]
+) -> None:
+    common = ("--as-of", AS_OF.isoformat(), "--format", "csv", *args)
+    from_csv = cli("customers", "--source", shop["sales"], "--items", shop["items"], *common)
+    from_wh = cli("customers", "--source", warehouse, *common)
+    assert from_csv.exit_code == 0, from_csv.stderr
+    assert from_wh.exit_code == 0, from_wh.stderr
+    assert from_wh.stdout == from_csv.stdout
+    assert from_csv.stdout.count("\n") > 5  # a real list
+
+
+def test_serve_reads_the_warehouse(cli: Any, shop: dict[str, Path], warehouse: Path) -> None:
+    query = "/api/reports/customers/segmentation/?segmentation_method=behavior&days=365&compare=true"
+    served = cli("serve", "--source", warehouse, "--as-of", AS_OF.isoformat(), "--get", query)
+    assert served.exit_code == 0, served.stderr
+    args = ("--method", "behavior", "--days", "365", "--compare", "--items", str(shop["items"]))
+    assert bytes(served.stdout_bytes) == report(cli, shop["sales"], *args)

@@ -15,10 +15,12 @@ from segcli.commands.options import (
     ConfigOpt,
     DaysOpt,
     ItemsOpt,
+    ItemsTableOpt,
     ListFormatOpt,
     MapOpt,
     MethodOpt,
     OutputOpt,
+    SalesTableOpt,
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
@@ -45,6 +47,8 @@ def customers(
     fmt: ListFormatOpt = None,
     output: OutputOpt = None,
     map_pairs: MapOpt = None,
+    sales_table: SalesTableOpt = None,
+    items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """List the customers in scope with their figures, scores and segment."""
@@ -53,7 +57,14 @@ def customers(
     from segcli.render.customers import tidy
 
     settings = resolve_settings(
-        config, map_pairs, source=source, items=items, business_id=business_id, timezone=timezone
+        config,
+        map_pairs,
+        source=source,
+        items=items,
+        business_id=business_id,
+        timezone=timezone,
+        sales_table=sales_table,
+        items_table=items_table,
     )
     params = validate_params(
         segmentation_method=method,

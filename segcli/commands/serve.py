@@ -16,8 +16,10 @@ from segcli.commands.options import (
     CacheTtlOpt,
     ConfigOpt,
     ItemsOpt,
+    ItemsTableOpt,
     MapOpt,
     NoCacheOpt,
+    SalesTableOpt,
     SourceOpt,
     TimezoneOpt,
     TokensFileOpt,
@@ -114,6 +116,8 @@ def serve(
     cache_dir: CacheDirOpt = None,
     cache_ttl: CacheTtlOpt = None,
     map_pairs: MapOpt = None,
+    sales_table: SalesTableOpt = None,
+    items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Serve GET /api/reports/customers/segmentation/ (the existing API's contract) with uvicorn."""
@@ -128,6 +132,8 @@ def serve(
         "port": port,
         "workers": workers,
         "tokens_file": tokens_file,
+        "sales_table": sales_table,
+        "items_table": items_table,
         **cache_values(no_cache, False, cache_dir, cache_ttl),
     }
     options = ServeOptions(config, parse_map(map_pairs or []), values, parse_as_of(as_of))

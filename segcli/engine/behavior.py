@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from segcli.engine.compare import create_members
+from segcli.engine.compare import CURRENT, create_members
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.report import SegmentResult
 from segcli.engine.sources import INCLUDED_SQL, ITEMS_TABLE, WINDOW_TABLE
@@ -239,11 +239,48 @@ def window_segments(
     return tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
 
 
-def _members_sql(profile: str, shown: tuple[Facet, ...]) -> str:
-    def code(f: Facet) -> str:
-        prefix = f.code.format(name="").replace("'", "''")
-        return f"coalesce('{prefix}' || {f.name}, '{f.catch_all_code}')"
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
+
+def _template_sql(template: str, key: str, catch_all: str) -> str:
+    """SQL for a segment's name or code from the profile's preference column (NULL: the catch-all)."""
+    before, _, after = template.partition("{name}")
+    return f"coalesce({_text(before)} || {key} || {_text(after)}, {_text(catch_all)})"
+
+
+def _code_sql(f: Facet) -> str:
+    return _template_sql(f.code, f.name, f.catch_all_code)
+
+
+def _members_sql(profile: str, shown: tuple[Facet, ...]) -> str:
     return " UNION ALL ".join(
-        f"SELECT customer_id, '{f.name}' AS facet, {code(f)} AS segment_code FROM {profile}" for f in shown
+        f"SELECT customer_id, '{f.name}' AS facet, {_code_sql(f)} AS segment_code FROM {profile}"
+        for f in shown
     )
+
+
+def list_columns(days: int) -> tuple[list[str], list[str]]:
+    """The customer list's segment name and code columns, one of each per facet."""
+    shown = facets(days)
+    return [f"{f.name}_segment" for f in shown], [f"{f.name}_code" for f in shown]
+
+
+def customers_sql(days: int, where: str = "TRUE") -> str:
+    """One row per customer with their segment in each facet (the `segcli customers` list).
+
+    Reads the profile table `window_segments` left for the current window. Parameters: $end.
+    """
+    segments = ", ".join(
+        f"{_template_sql(f.label, f.name, f.catch_all)} AS {f.name}_segment, {_code_sql(f)} AS {f.name}_code"
+        for f in facets(days)
+    )
+    return f"""
+WITH listed AS (
+    SELECT customer_id, CAST($end AS DATE) - CAST(days_since AS INTEGER) AS last_purchase_date,
+           CAST(days_since AS INTEGER) AS days_since, CAST(frequency AS INTEGER) AS frequency, monetary,
+           {segments}
+    FROM behavior_{CURRENT}
+)
+SELECT * FROM listed WHERE {where} ORDER BY customer_id
+"""

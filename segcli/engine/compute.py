@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 
 from segcli.engine import behavior, compare, rfm
 from segcli.engine.db import connect, duckdb_errors
-from segcli.engine.errors import InvalidParameter
-from segcli.engine.params import ReportParams
+from segcli.engine.params import ReportParams, check_segment_filter
 from segcli.engine.report import (
     EXCLUDED_STATUSES,
     INCLUDED_STATUSES,
@@ -202,22 +201,37 @@ def customer_table(
     tables: Mapping[str, SegmentTable],
     params: ReportParams | None = None,
 ) -> pyarrow.Table:
-    """One row per customer in scope with scores and segment, filtered by segment if asked."""
-    if request.method not in ("rfm", "value"):
-        raise InvalidParameter(f"segmentation_method={request.method} is not available yet")
-    table = tables[request.method]
-    where, filters = "TRUE", {}
-    if params is not None and params.segment_name is not None:
-        where, filters = "seg.segment_name = $segment_name", {"segment_name": params.segment_name}
-    if params is not None and params.segment_code is not None:
-        where += " AND seg.segment_code = $segment_code"
-        filters["segment_code"] = params.segment_code
+    """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment."""
+    name = params.segment_name if params is not None else None
+    code = params.segment_code if params is not None else None
+    if request.method == "behavior":
+        behavior.require_inputs(source)
+        name_columns, code_columns = behavior.list_columns(request.days)
+    else:
+        name_columns, code_columns = ["seg.segment_name"], ["seg.segment_code"]
+    conditions = ["TRUE"]
+    if name is not None:
+        conditions.append(f"$segment_name IN ({', '.join(name_columns)})")
+    if code is not None:
+        conditions.append(f"$segment_code IN ({', '.join(code_columns)})")
+    where = " AND ".join(conditions)
+    filters = {k: v for k, v in (("segment_name", name), ("segment_code", code)) if v is not None}
     con = connect(request.timezone)
     try:
         source.load_window(con, request.scope)
+        if request.method == "behavior":
+            source.load_items(con, request.scope)
         with duckdb_errors(source.label):
-            return con.sql(
-                rfm.customers_sql(table, where), params={**request.window_params(), **filters}
-            ).to_arrow_table()
+            if request.method == "behavior":
+                # the profiles behind the list; its segments (from the data) check the filter
+                segments = behavior.window_segments(
+                    con, request.window_params(), compare.CURRENT, members=False
+                )
+                if params is not None:
+                    check_segment_filter(params, [s.name for s in segments], [s.code for s in segments])
+                sql, values = behavior.customers_sql(request.days, where), {"end": request.as_of}
+            else:
+                sql, values = rfm.customers_sql(tables[request.method], where), request.window_params()
+            return con.sql(sql, params={**values, **filters}).to_arrow_table()
     finally:
         con.close()

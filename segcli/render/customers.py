@@ -18,25 +18,32 @@ if TYPE_CHECKING:
 
 PREVIEW_ROWS = 20
 _BATCH_ROWS = 10_000
-# The preview's columns: (title, justify, cells of a row as a dict of text). Listed in the
-# order they are dropped when the terminal is too narrow, the essentials last.
+# Preview columns given up, in this order, when the terminal is too narrow.
 _PREVIEW_DROP_ORDER = ("Code", "Days", "Last purchase")
+_FACET_TITLES = (("category", "Category"), ("channel", "Channel"), ("season", "Season"))
 
 
 def _preview_columns(row: dict[str, str | None]) -> dict[str, str]:
-    return {
+    """A row's preview cells by column title: scores and segment, or behavior's segment per facet."""
+    cells = {
         "Customer": row["customer_id"] or "",
         "Last purchase": row["last_purchase_date"] or "",
         "Days": row["days_since"] or "",
         "Orders": row["frequency"] or "",
         "Monetary": row["monetary"] or "",
-        "Scores": f"R{row['r']}F{row['f']}M{row['m']}",
-        "Segment": row["segment_name"] or "",
-        "Code": row["segment_code"] or "",
     }
+    if "segment_name" in row:
+        cells["Scores"] = f"R{row['r']}F{row['f']}M{row['m']}"
+        cells["Segment"] = row["segment_name"] or ""
+        cells["Code"] = row["segment_code"] or ""
+    for facet, title in _FACET_TITLES:
+        if f"{facet}_segment" in row:
+            cells[title] = row[f"{facet}_segment"] or ""
+    return cells
 
 
 _RIGHT = {"Days", "Orders", "Monetary"}
+_WRAP = {"Segment", "Category", "Channel", "Season"}
 
 
 def tidy(table: pyarrow.Table) -> pyarrow.Table:
@@ -104,13 +111,13 @@ def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
         def needed(columns: list[str]) -> int:  # cells, 2 of padding and 1 of rule each
             return sum(max([len(c), *(len(r[c]) for r in rows)]) + 3 for c in columns) + 1
 
-        for title in _PREVIEW_DROP_ORDER:
+        for title in (t for t in _PREVIEW_DROP_ORDER if t in titles):
             if needed(titles) <= console.width:
                 break
             titles.remove(title)
         grid = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
         for title in titles:
-            grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title != "Segment")
+            grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title not in _WRAP)
         for row in rows:
             grid.add_row(*(row[title] for title in titles))
         if rows:
