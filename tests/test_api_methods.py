@@ -176,6 +176,15 @@ def test_compare_csv_download_is_the_cli_migration_table(shop: Api, cli: Any) ->
     assert sum(1 for r in rows if r["facet"] == "season") == 36
 
 
+def test_compare_pdf_download(shop: Api) -> None:
+    from pypdf import PdfReader
+
+    response = shop.get("segmentation_method=behavior&days=365&compare=true&export_format=pdf")
+    assert response.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert "How customers moved" in text
+
+
 def test_access_log_shows_compare(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="segcli"):
         api.get("days=30&compare=true")

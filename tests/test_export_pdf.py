@@ -277,3 +277,80 @@ def test_first_page_renders(fixture_pdf: bytes, tmp_path: Path):
         ink = sum(count for count, colour in colours if colour != (255, 255, 255))
         assert ink > 0.15 * width * height  # band, tiles, bars and text: not a blank page
         assert len(colours) > 50  # anti-aliased text and several fills
+
+
+def compare_pdf(cli: Any, tmp_path: Path, *args: str | Path) -> list[str]:
+    out = tmp_path / "compare.pdf"
+    run = cli("segment", "--as-of", "2026-11-20", *args, "--compare", "--output", out)
+    assert run.exit_code == 0, run.stderr
+    return pages_text(out.read_bytes())
+
+
+def test_compare_adds_how_customers_moved(cli, tmp_path: Path):
+    # the value fixture's comparison, worked out in test_compare.test_value_comparison_by_hand
+    value = ROOT / "fixtures" / "methods" / "value.csv"
+    texts = compare_pdf(cli, tmp_path, "--source", value, "--method", "value", "--days", "30")
+    page = texts[-1]  # a page of its own, the last
+    assert "How customers moved" in page
+    assert "How customers moved" not in "\n".join(texts[:-1])
+    assert "2026-09-22 \N{EN DASH} 2026-10-21 (30 days)" in page
+    # customers 5 -> 10 is +100%; revenue 475.00 -> 360.00 is -24.21% -> -24.2%
+    assert "Customers 5 → 10 (+100.0%) · revenue 475.00 → 360.00 (-24.2%)" in page
+    lines = page.splitlines()
+    # per segment: before, now, change (customers then revenue)
+    assert "High Value 1 1 0.0% 140.00 70.00 -50.0%" in lines
+    assert "Medium Value 3 6 +100.0% 330.00 260.00 -21.2%" in lines
+    assert "Low Value 1 3 +200.0% 5.00 30.00 +500.0%" in lines
+    # the matrix: rows before (and new), columns now (and lapsed), then the row total; a row of totals now
+    assert "stayed 2 · moved 2 · new 6 · lapsed 1" in lines
+    assert "Previous segment High Value Medium Value Low Value lapsed Before" in lines
+    assert "High Value 0 0 1 0 1" in lines
+    assert "Medium Value 0 2 0 1 3" in lines
+    assert "Low Value 1 0 0 0 1" in lines
+    assert "new 0 4 2 0" in lines
+    assert "Now 1 6 3" in lines
+
+
+def test_behavior_pdf_groups_by_facet_and_moves_per_facet(cli, tmp_path: Path):
+    methods = ROOT / "fixtures" / "methods"
+    texts = compare_pdf(
+        cli, tmp_path, "--source", methods / "behavior_sales.csv", "--items", methods / "behavior_items.csv",
+        "--method", "behavior", "--days", "365",
+    )  # fmt: skip
+    text = "\n".join(texts)
+    lines = text.splitlines()
+    for name in ("Apparel Enthusiasts", "Beauty Enthusiasts", "Home Enthusiasts", "Explorers",
+                 "mobile Shoppers", "store Shoppers", "web Shoppers", "Omnichannel",
+                 "Q1 Seasonal Buyers", "Q2 Seasonal Buyers", "Q3 Seasonal Buyers", "Q4 Seasonal Buyers",
+                 "Year-round"):  # fmt: skip
+        assert name in text
+    # facet headings in the charts (both), the segment table, the actions and the change table
+    assert lines.count("Category affinity Category affinity") == 1
+    assert lines.count("Seasonality") == 3
+    # no total row: the three facets' customers must not be added up (6 customers, not 18)
+    assert "Total" not in text
+    assert "Apparel Enthusiasts CATEGORY:Apparel 2 33.3% 150.00 45.5% 12.50 99.5 6.0 75.00" in lines
+    # one matrix per facet (see test_compare.test_behavior_migration_per_facet)
+    assert "Migration — Category affinity" in lines
+    assert "Apparel Enthusiasts 1 0 0 0 0 1" in lines  # A stays
+    assert "Beauty Enthusiasts 0 0 0 0 1 1" in lines  # P lapses
+    assert "new 1 0 0 4 0" in lines
+    assert "Migration — Channel preference" in lines
+    assert "Migration — Seasonality" in lines
+    assert "Q3 Seasonal Buyers 1 0 0 0 0 0 1" in lines  # A: Q3 -> Q1
+    assert "new 0 1 0 1 3 0" in lines
+    assert "Explorers 0 4 new 0.00 180.00 new" in lines
+
+
+def test_no_comparison_page_without_compare(fixture_pdf: bytes):
+    assert "How customers moved" not in "\n".join(pages_text(fixture_pdf))
+
+
+def test_compare_pdf_with_the_core_font(tmp_path: Path):
+    settings = load_settings("", source=str(ROOT / "fixtures" / "methods" / "value.csv"))
+    checked = validate_params(segmentation_method="value", days=30, tables=settings.tables)
+    request = ReportRequest.from_params(
+        checked, business_id=1, as_of=date(2026, 11, 20), timezone="UTC", compare=True
+    )
+    data = render(get_report(settings, request), checked, font_dirs=[tmp_path / "no-fonts-here"])
+    assert "Customers 5 -> 10 (+100.0%)" in pages_text(data)[-1]

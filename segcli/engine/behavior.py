@@ -127,6 +127,8 @@ SEASON = Facet(
     ),
 )
 
+FACET_TITLES = {f.name: f.title for f in (CATEGORY, CHANNEL, SEASON)}
+
 # The sales in scope of one window. Parameters: $start, $end.
 _SALES = f"""
 SELECT sale_id, customer_id, sale_date, amount, channel FROM {WINDOW_TABLE}

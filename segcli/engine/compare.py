@@ -7,7 +7,7 @@ current one's, so a customer without a previous row is "new" and one without a c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -174,6 +174,19 @@ def migration_matrices(
             rows.append({"from_segment": name, "customers": cells, "total": sum(cells)})
         matrices.append({"facet": facet, "columns": [s.name for s in to] + [LAPSED], "rows": rows})
     return matrices
+
+
+def migration_summary(matrix: Mapping[str, Any]) -> dict[str, int]:
+    """Customers who stayed in their segment, moved to another, are new, and lapsed, in one matrix."""
+    columns: list[str] = matrix["columns"][:-1]
+    rows = matrix["rows"]
+    stayed = sum(
+        r["customers"][columns.index(r["from_segment"])] for r in rows if r["from_segment"] in columns
+    )
+    lapsed = sum(r["customers"][-1] for r in rows)
+    before = sum(r["total"] for r in rows if r["from_segment"] != NEW)
+    new = sum(r["total"] for r in rows if r["from_segment"] == NEW)
+    return {"stayed": stayed, "moved": before - stayed - lapsed, "new": new, "lapsed": lapsed}
 
 
 def build_comparison(

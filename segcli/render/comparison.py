@@ -11,8 +11,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.compare import LAPSED, NEW, change_pct
-from segcli.render.table import FACET_TITLES, money
+from segcli.engine.behavior import FACET_TITLES
+from segcli.engine.compare import LAPSED, NEW, change_pct, migration_summary
+from segcli.render.table import money
 
 
 def change(pct: Decimal | None, now: Decimal | int) -> Text:
@@ -89,19 +90,13 @@ def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
     columns: list[str] = matrix["columns"][:-1]
     number = {name: str(i) for i, name in enumerate(columns, start=1)}
     rows = matrix["rows"]
-    stayed = sum(
-        r["customers"][columns.index(r["from_segment"])] for r in rows if r["from_segment"] in number
-    )
-    new = next((r["total"] for r in rows if r["from_segment"] == NEW), 0)
-    lapsed = sum(r["customers"][-1] for r in rows)
-    previous_total = sum(r["total"] for r in rows if r["from_segment"] != NEW)
-    moved = previous_total - stayed - lapsed
     facet = matrix.get("facet")
     title = Text()
     title.append("Migration", style="bold")
     if facet is not None:
         title.append(f" · {FACET_TITLES.get(facet, facet)}", style="bold")
-    title.append(f"\nstayed {stayed:,} · moved {moved:,} · new {new:,} · lapsed {lapsed:,}")
+    summary = migration_summary(matrix)
+    title.append("\n" + " · ".join(f"{key} {count:,}" for key, count in summary.items()))
     title.append("\nrows: segment in the previous window · columns: segment now (by number)", style="dim")
     wide = width >= WIDE
     now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns))]

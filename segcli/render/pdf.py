@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,6 +15,8 @@ from fpdf import FPDF
 from fpdf.enums import TableBordersLayout, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
 
+from segcli.engine.behavior import FACET_TITLES, SEASON_MIN_DAYS
+from segcli.engine.compare import NEW, change_pct, migration_summary
 from segcli.engine.params import ReportParams
 from segcli.engine.report import CENT, TENTH, DataQuality, Report, SegmentResult, ratio
 
@@ -45,6 +47,8 @@ AMBER = (214, 124, 38)
 VIOLET = (111, 84, 168)
 WHITE = (255, 255, 255)
 TRACK = (232, 236, 241)
+RED = (192, 57, 43)
+STAYED = (220, 232, 246)  # the migration matrix's diagonal
 
 _METHOD_TITLES = {
     "rfm": "RFM (recency, frequency, monetary)",
@@ -221,6 +225,21 @@ class PdfContext:
     report: Report
     shown: tuple[SegmentResult, ...]
     generated_at: datetime
+    comparison: Mapping[str, Any] | None = None  # with its rows filtered like `shown`
+
+
+def facet_groups(segments: Sequence[SegmentResult]) -> list[tuple[str | None, list[SegmentResult]]]:
+    """Consecutive segments of the same facet (one group, facet None, for rfm and value)."""
+    groups: list[tuple[str | None, list[SegmentResult]]] = []
+    for segment in segments:
+        if not groups or groups[-1][0] != segment.facet:
+            groups.append((segment.facet, []))
+        groups[-1][1].append(segment)
+    return groups
+
+
+def facet_title(facet: str | None) -> str:
+    return FACET_TITLES.get(facet, facet) if facet is not None else ""
 
 
 def _title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
@@ -381,9 +400,18 @@ def _charts(pdf: ReportPdf, ctx: PdfContext) -> None:
     pdf.section("Customers and revenue by segment", needed=7 + row_h * min(len(shown), 4))
     titles()
     for index, name in enumerate(names):
-        if pdf.will_page_break(row_h):
+        facet = shown[index].facet
+        starts_facet = facet is not None and (index == 0 or shown[index - 1].facet != facet)
+        if pdf.will_page_break(row_h * (2 if starts_facet else 1)):
             pdf.add_page()
             titles()
+        if starts_facet:  # behavior: each facet is a partition of the customers, labelled
+            y = pdf.get_y()
+            for i in range(len(charts)):
+                pdf.set_xy(MARGIN + i * (chart_w + gap), y)
+                pdf.font(7.5, bold=True, color=VIOLET)
+                pdf.cell(chart_w, row_h, pdf.safe(facet_title(facet)))
+            pdf.set_y(y + row_h)
         y = pdf.get_y()
         for i, chart in enumerate(charts):
             x = MARGIN + i * (chart_w + gap)
@@ -410,8 +438,9 @@ def _table(
     size: float = 7.5,
     headings: bool = True,
     v_align: str = "MIDDLE",
+    width: float = CONTENT_W,
 ) -> Any:
-    """An fpdf2 table in the report's style: navy headings, zebra rows, thin rules."""
+    """An fpdf2 table in the report's style (navy headings, zebra rows, thin rules), from the left margin."""
     pdf.font(size)
     pdf.set_fill_color(*WHITE)
     pdf.set_draw_color(*RULE)
@@ -426,30 +455,56 @@ def _table(
         cell_fill_mode=TableCellFillMode.EVEN_ROWS if headings else TableCellFillMode.ROWS,
         line_height=size * 0.53,
         padding=(1.1, 1.6, 1.1, 1.6),
-        width=CONTENT_W,
+        width=width,
+        align="LEFT",
     )
+
+
+_CELL_PAD = 3.2
+
+
+def natural_widths(pdf: ReportPdf, rows: Sequence[Sequence[str]], wrap_headings: bool = True) -> list[float]:
+    """Per column, the widest cell in the current font (headings, the first row, may wrap at spaces)."""
+    return [
+        max(
+            max(
+                pdf.get_string_width(word)
+                for word in (rows[0][j].split() if wrap_headings else [rows[0][j]]) or [""]
+            ),
+            *(pdf.get_string_width(row[j]) for row in rows[1:]),
+        )
+        + _CELL_PAD
+        for j in range(len(rows[0]))
+    ]
+
+
+def fits(widths: Sequence[float], wrap_first: float = 28) -> bool:
+    """Whether the columns fit the page with only the first one wrapping (down to `wrap_first`)."""
+    return min(widths[0], wrap_first) + sum(widths[1:]) <= CONTENT_W
 
 
 def fit_columns(pdf: ReportPdf, rows: Sequence[Sequence[str]], wrap_first: float = 28) -> tuple[float, ...]:
     """Column widths that fit every cell (headings may wrap at spaces); the first column takes the slack."""
-    pad = 3.2
-    widths = [
-        max(
-            max(pdf.get_string_width(word) for word in rows[0][j].split() or [""]),
-            *(pdf.get_string_width(row[j]) for row in rows[1:]),
-        )
-        + pad
-        for j in range(len(rows[0]))
-    ]
+    widths = natural_widths(pdf, rows)
     slack = CONTENT_W - sum(widths)
     widths[0] = max(widths[0] + slack, wrap_first)
     scale = CONTENT_W / sum(widths)
     return tuple(w * scale for w in widths)
 
 
+def table_size(
+    pdf: ReportPdf, rows: Sequence[Sequence[str]], sizes: Sequence[float] = (7.5, 7, 6.5)
+) -> float:
+    """The largest font size (bold, as the headings) at which a table's columns fit unsqueezed."""
+    for size in sizes:
+        pdf.font(size, bold=True)
+        if fits(natural_widths(pdf, rows)):
+            return size
+    return sizes[-1]
+
+
 def _segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
     report, shown = ctx.report, ctx.shown
-    size = 7.5
     rows = [
         [
             "Segment",
@@ -479,7 +534,10 @@ def _segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
                 money(s.avg_total_spend),
             ]
         )
-    if len(shown) > 1:
+    faceted = any(s.facet is not None for s in shown)
+    # a total row sums one partition of the customers: not the facets of behavior together
+    with_total = len(shown) > 1 and not faceted
+    if with_total:
         customers = sum(s.customer_count for s in shown)
         revenue = sum((s.revenue for s in shown), Decimal(0))
         label = "Total" if len(shown) == len(report.segments) else "Shown segments"
@@ -495,30 +553,49 @@ def _segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             ]
         )
     rows = [[pdf.safe(text) for text in row] for row in rows]
+    facet_rows = len({s.facet for s in shown}) if faceted else 0
     # keep a short table on one page: it moves to the next page whole when it would split
-    pdf.section("Segments", needed=min(8 + len(rows) * 5.6, 120))
-    pdf.font(size, bold=True)
+    pdf.section("Segments", needed=min(8 + (len(rows) + facet_rows) * 5.6, 120))
+    size = table_size(pdf, rows)
     widths = fit_columns(pdf, rows)
+    heading = FontFace(emphasis="BOLD", color=VIOLET, fill_color=WHITE, size_pt=size)
     with _table(pdf, widths, ("LEFT", "LEFT", *(["RIGHT"] * 8)), size=size) as table:
-        for i, row in enumerate(rows):
-            is_total = len(shown) > 1 and i == len(rows) - 1
+        table.row(rows[0])
+        for i, row in enumerate(rows[1:], start=1):
+            if i <= len(shown):
+                facet = shown[i - 1].facet
+                if facet is not None and (i == 1 or shown[i - 2].facet != facet):
+                    table.row().cell(pdf.safe(facet_title(facet)), colspan=len(row), style=heading)
+            is_total = with_total and i == len(rows) - 1
             table.row(row, style=FontFace(emphasis="BOLD", size_pt=size) if is_total else None)
     pdf.ln(1.5)
     pdf.font(6.5, color=MUTED)
-    pdf.cell(
-        CONTENT_W,
-        4,
+    note = (
         "Days since: average days since the last purchase, at the as-of date. "
-        "Shares are of all customers and all revenue in the window.",
+        "Shares are of all customers and all revenue in the window."
     )
-    pdf.ln(4)
+    if faceted:
+        note += " Each facet divides all the customers: its shares add up to 100%."
+    pdf.multi_cell(CONTENT_W, 3.4, pdf.safe(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if report.method == "behavior" and report.period.days < SEASON_MIN_DAYS:
+        pdf.multi_cell(
+            CONTENT_W,
+            3.4,
+            f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more.",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    pdf.ln(1)
 
 
 def _actions(pdf: ReportPdf, ctx: PdfContext) -> None:
     pdf.section("Recommended actions", needed=30)
     with _table(pdf, (42, 58, 80), ("LEFT", "LEFT", "LEFT"), size=8, v_align="TOP") as table:
         table.row(["Segment", "What it means", "Recommended actions"])
-        for s in ctx.shown:
+        heading = FontFace(emphasis="BOLD", color=VIOLET, fill_color=WHITE, size_pt=8)
+        for i, s in enumerate(ctx.shown):
+            if s.facet is not None and (i == 0 or ctx.shown[i - 1].facet != s.facet):
+                table.row().cell(pdf.safe(facet_title(s.facet)), colspan=3, style=heading)
             row = table.row()
             row.cell(pdf.safe(s.name), style=FontFace(emphasis="BOLD", size_pt=8))
             description = s.description or pdf.dash
@@ -548,6 +625,168 @@ def _data_quality(pdf: ReportPdf, ctx: PdfContext) -> None:
             row.cell(pdf.safe(value))
 
 
+def signed_pct(pct: Decimal | None, now: Decimal | int) -> tuple[str, tuple[int, int, int]]:
+    """A change in percent with its sign and colour; "new" when there was nothing before."""
+    if pct is None:
+        return ("new", BLUE) if now > 0 else ("\N{EM DASH}", MUTED)
+    if pct > 0:
+        return f"+{pct:,}%", GREEN
+    if pct < 0:
+        return f"-{-pct:,}%", RED
+    return f"{pct}%", MUTED
+
+
+def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
+    """Per segment: customers and revenue in the previous window and now, and their change."""
+    heading_row = [
+        "Segment",
+        "Customers before",
+        "Customers now",
+        "Change",
+        "Revenue before",
+        "Revenue now",
+        "Change",
+    ]
+    body: list[tuple[str | None, list[tuple[str, tuple[int, int, int]]]]] = []
+    for row in comparison["segments"]:
+        cells = [
+            (row["segment_name"], INK),
+            (f"{row['previous_customer_count']:,}", INK),
+            (f"{row['customer_count']:,}", INK),
+            signed_pct(row["customer_change_pct"], row["customer_count"]),
+            (money(row["previous_revenue"]), INK),
+            (money(row["revenue"]), INK),
+            signed_pct(row["revenue_change_pct"], row["revenue"]),
+        ]
+        body.append((row.get("facet"), [(pdf.safe(text), color) for text, color in cells]))
+    rows = [heading_row, *([text for text, _ in cells] for _, cells in body)]
+    size = table_size(pdf, rows, sizes=(8, 7.5, 7, 6.5))
+    widths = fit_columns(pdf, rows)
+    heading = FontFace(emphasis="BOLD", color=VIOLET, fill_color=WHITE, size_pt=size)
+    with _table(pdf, widths, ("LEFT", *(["RIGHT"] * 6)), size=size) as table:
+        table.row(heading_row)
+        for i, (facet, cells) in enumerate(body):
+            if facet is not None and (i == 0 or body[i - 1][0] != facet):
+                table.row().cell(pdf.safe(facet_title(facet)), colspan=len(cells), style=heading)
+            row = table.row()
+            for text, color in cells:
+                row.cell(text, style=FontFace(color=color, size_pt=size) if color != INK else None)
+
+
+def _matrix(pdf: ReportPdf, matrix: Mapping[str, Any]) -> None:
+    """One migration matrix as a table: previous segments (and new) by current segments (and lapsed)."""
+    columns: list[str] = matrix["columns"]
+    rows = matrix["rows"]
+    now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns) - 1)]
+    grid = [
+        ["Previous segment", *columns, "Before"],
+        *(
+            [
+                r["from_segment"],
+                *(f"{n:,}" for n in r["customers"]),
+                "" if r["from_segment"] == NEW else f"{r['total']:,}",
+            ]
+            for r in rows
+        ),
+        ["Now", *(f"{n:,}" for n in now_totals), "", ""],
+    ]
+    grid = [[pdf.safe(text) for text in line] for line in grid]
+    title = "Migration" + (f" {pdf.dash} {facet_title(matrix['facet'])}" if matrix["facet"] else "")
+    summary = " · ".join(f"{key} {count:,}" for key, count in migration_summary(matrix).items())
+    if pdf.will_page_break(12 + 6 * len(grid)):
+        pdf.add_page()
+    pdf.ln(3)
+    pdf.font(9.5, bold=True, color=NAVY)
+    pdf.cell(CONTENT_W, 5, pdf.safe(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(7.5, color=MUTED)
+    pdf.cell(CONTENT_W, 4.5, pdf.safe(summary), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+    size = table_size(pdf, grid, sizes=(7.5, 7, 6.5, 6, 5.5))
+    widths = natural_widths(pdf, grid, wrap_headings=False)  # headings on one line when they fit
+    if widths[0] + sum(widths[1:]) > CONTENT_W:
+        widths = natural_widths(pdf, grid)
+    # segment names wrap (down to 28 mm) before the numbers' columns go on in a second table
+    label_w = max(min(widths[0], CONTENT_W - sum(widths[1:])), 28.0)
+    chunks: list[list[int]] = [[]]
+    for j in range(1, len(widths)):
+        if chunks[-1] and label_w + sum(widths[k] for k in chunks[-1]) + widths[j] > CONTENT_W:
+            chunks.append([])
+        chunks[-1].append(j)
+    stayed_style = FontFace(emphasis="BOLD", fill_color=STAYED, size_pt=size)
+    muted = FontFace(color=MUTED, size_pt=size)
+    strong = FontFace(emphasis="BOLD", size_pt=size)
+    for chunk in chunks:
+        spare = CONTENT_W - label_w - sum(widths[k] for k in chunk)
+        col_widths = (
+            (label_w + spare, *(widths[k] for k in chunk))
+            if len(chunks) == 1
+            else (label_w, *(widths[k] for k in chunk))
+        )
+        align = ("LEFT", *(["RIGHT"] * len(chunk)))
+        with _table(pdf, col_widths, align, size=size, v_align="BOTTOM", width=sum(col_widths)) as table:
+            table.row([grid[0][0], *(grid[0][k] for k in chunk)])
+            for i, line in enumerate(grid[1:-1]):
+                row = table.row()
+                name = rows[i]["from_segment"]
+                row.cell(line[0], style=FontFace(color=BLUE, size_pt=size) if name == NEW else None)
+                for k in chunk:
+                    value = rows[i]["customers"][k - 1] if k <= len(columns) else None
+                    stayed = k <= len(columns) - 1 and columns[k - 1] == name
+                    style = stayed_style if stayed else (muted if value == 0 or k > len(columns) else None)
+                    row.cell(line[k], style=style)
+            row = table.row()
+            row.cell(grid[-1][0], style=strong)
+            for k in chunk:
+                row.cell(grid[-1][k], style=strong)
+        pdf.ln(1.5)
+
+
+def _comparison(pdf: ReportPdf, ctx: PdfContext, comparison: Mapping[str, Any]) -> None:
+    """How customers moved: the change per segment and the migration matrices, on a page of their own."""
+    report = ctx.report
+    before = comparison["previous_period"]
+    pdf.add_page()
+    pdf.section("How customers moved", needed=40)
+    pdf.font(8.5)
+    window = f"{before['start_date']} {EN_DASH} {before['end_date']} ({plural(before['days'], 'day')})"
+    pdf.multi_cell(
+        CONTENT_W,
+        4.5,
+        pdf.safe(f"Compared with the previous window of the same length, {window}."),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    old_customers, old_revenue = comparison["previous_total_customers"], comparison["previous_total_revenue"]
+    customers = report.total_customers
+    revenue = ratio(report.total_revenue, 1, CENT)
+    line = (
+        f"Customers {old_customers:,} → {customers:,} "
+        f"({signed_pct(change_pct(customers, old_customers), customers)[0]}) · "
+        f"revenue {money(old_revenue)} → {money(revenue)} "
+        f"({signed_pct(change_pct(revenue, old_revenue), revenue)[0]})"
+    )
+    pdf.font(8.5, bold=True)
+    pdf.multi_cell(CONTENT_W, 4.5, pdf.safe(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    if comparison["segments"]:
+        _change_table(pdf, comparison)
+    for matrix in comparison["migration"]:
+        _matrix(pdf, matrix)
+    pdf.ln(1)
+    pdf.font(6.5, color=MUTED)
+    pdf.multi_cell(
+        CONTENT_W,
+        3.4,
+        pdf.safe(
+            "Rows: segment in the previous window; columns: segment now. Highlighted: customers who "
+            "stayed in their segment. new: customers with a sale now but none in the previous window; "
+            "lapsed: customers of the previous window without a sale now."
+        ),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+
+
 def render_pdf(
     report: Report,
     params: ReportParams,
@@ -565,7 +804,7 @@ def render_pdf(
     pdf.set_title(f"Customer segmentation report, business {report.business_id}")
     pdf.set_creator("segcli")
     pdf.add_page()
-    ctx = PdfContext(report, report.shown_segments(params), generated_at)
+    ctx = PdfContext(report, report.shown_segments(params), generated_at, report.shown_comparison(params))
     _title_band(pdf, ctx)
     _meta_grid(pdf, ctx)
     _kpi_tiles(pdf, ctx)
@@ -575,6 +814,8 @@ def render_pdf(
         _segment_table(pdf, ctx)
         _actions(pdf, ctx)
     _data_quality(pdf, ctx)
+    if ctx.comparison is not None:
+        _comparison(pdf, ctx, ctx.comparison)
     return bytes(pdf.output())
 
 

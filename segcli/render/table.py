@@ -13,11 +13,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
 from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
 
 BAR_WIDTH = 10
-FACET_TITLES = {"category": "Category affinity", "channel": "Channel preference", "season": "Seasonality"}
 _INSIGHT_LABELS = (
     ("highest_revenue_segment", "Highest revenue"),
     ("largest_segment", "Largest"),
