@@ -66,3 +66,12 @@ def test_bad_config(tmp_path: Path, text: str, message: str) -> None:
 def test_missing_config_file(cli: Any) -> None:
     run = cli("segment", "--config", "nope.toml")
     assert (run.exit_code, run.stderr) == (2, "Config file not found: nope.toml\n")
+
+
+def test_postgres_table_options_show_their_defaults(cli) -> None:
+    # "[default: ...]" must be escaped from rich markup, or the help silently drops it
+    for command in ("segment", "customers", "serve", "load"):
+        run = cli(command, "--help", env={"COLUMNS": "250"})
+        assert run.exit_code == 0
+        assert "schema-qualified if needed. [default: sales]" in run.stdout, command
+        assert "PostgreSQL table of sale items. [default: sale_items]" in run.stdout, command

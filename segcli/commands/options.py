@@ -172,7 +172,7 @@ SalesTableOpt = Annotated[
     str | None,
     typer.Option(
         "--sales-table",
-        help="PostgreSQL table (or view) of sales, schema-qualified if needed. [default: sales]",
+        help="PostgreSQL table (or view) of sales, schema-qualified if needed. \\[default: sales]",
         envvar="SEGCLI_SALES_TABLE",
         show_default=False,
     ),
@@ -181,7 +181,7 @@ ItemsTableOpt = Annotated[
     str | None,
     typer.Option(
         "--items-table",
-        help="PostgreSQL table of sale items. [default: sale_items]",
+        help="PostgreSQL table of sale items. \\[default: sale_items]",
         envvar="SEGCLI_ITEMS_TABLE",
         show_default=False,
     ),
