@@ -7,6 +7,8 @@ storefront, a date range):
   the business's rows dated in the range, every status, with `sale_date` the
   local date in the session time zone, `amount` = total_amount - amount_refunded
   as an exact DECIMAL, and `status` trimmed and lower-cased;
+- `window_quality(sale_date, status, anonymous, rows)`: every row of the business
+  dated in the range counted per day, status and anonymity (the data-quality summary);
 - `window_items(sale_id, category, line_total)`: the items of those sales (on request).
 
 Bad data (SPEC 1.4) raises DataError naming the source, the column and a value.
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     import duckdb
 
 WINDOW_TABLE = "window_sales"
+CHECKS_TABLE = "window_checks"
+QUALITY_TABLE = "window_quality"
 ITEMS_TABLE = "window_items"
 MONEY_TYPE = "DECIMAL(18,4)"
 _INT_TYPES = {
@@ -44,6 +48,8 @@ _TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETI
 _TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 _EXACT_TYPES = _INT_TYPES | {"DECIMAL"}
 INCLUDED_SQL = "(" + ", ".join(f"'{s}'" for s in INCLUDED_STATUSES) + ")"
+# the data-quality summary of a window that holds every status, from check_window's pass
+QUALITY_FROM_CHECKS_SQL = f"CREATE OR REPLACE TEMP VIEW {QUALITY_TABLE} AS SELECT sale_date, status, anonymous, rows FROM {CHECKS_TABLE}"
 
 
 @dataclass(frozen=True)
@@ -323,29 +329,35 @@ def _has_duplicate_ids(con: duckdb.DuckDBPyConnection, rows: int, low: Any, high
 def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
     """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count.
 
-    One aggregate pass counts every kind of problem; a query for an example runs only on failure.
+    One grouped pass fills `window_checks` (per day, status, anonymity and currency: rows and
+    problem counts); the data-quality summary is read from it too. Examples are queried only on failure.
     """
     label = plan.label
     money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
-    checks: list[tuple[str, str, str]] = []  # (aggregate alias, condition, kind)
+    checks: list[tuple[str, str, str]] = []  # (column alias, condition, money column)
     for name in money:
         bad, decimals = _money_conditions(plan, name)
         checks.append((f"bad_{name}", bad, name))
         if decimals:
             checks.append((f"dec_{name}", decimals, name))
-    aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
-    aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
-    currencies = (
-        f"count(DISTINCT currency) FILTER (status IN {INCLUDED_SQL} AND customer_id IS NOT NULL)"
-        if plan.has("currency")
-        else "0"
+    currency = "currency" if plan.has("currency") else "NULL"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHECKS_TABLE} AS "
+        f"SELECT sale_date, status, customer_id IS NULL AS anonymous, {currency} AS currency, "
+        "count(*) AS rows, min(sale_id) AS low, max(sale_id) AS high, "
+        "count(*) FILTER (sale_id IS NULL) AS null_ids"
+        + "".join(f", count(*) FILTER ({condition}) AS {alias}" for alias, condition, _ in checks)
+        + f" FROM {WINDOW_TABLE} GROUP BY ALL"
     )
-    aggregates.append(currencies)
-    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}").fetchall()[0]
+    totals = ", ".join(f"sum({alias})" for alias, _, _ in checks)
+    row = con.execute(
+        f"SELECT coalesce(sum(rows), 0), min(low), max(high), sum(null_ids){', ' if checks else ''}{totals} "
+        f"FROM {CHECKS_TABLE}"
+    ).fetchall()[0]
     rows, low, high, null_ids = row[:4]
     if null_ids:
         raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
-    for (alias, condition, name), count in zip(checks, row[4:-1], strict=True):
+    for (alias, condition, name), count in zip(checks, row[4:], strict=True):
         if count:
             what = (
                 "has more than 4 decimal places"
@@ -362,17 +374,14 @@ def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
             f"{label}: {plan.describe('sale_id')} has a duplicate value "
             f"{_quote_value(dup[0])} ({dup[1]} rows in the business)"
         )
-    if row[-1] > 1:
-        found = ", ".join(
-            str(c[0])
-            for c in con.execute(
-                f"SELECT DISTINCT currency FROM {WINDOW_TABLE} WHERE status IN {INCLUDED_SQL} "
-                "AND customer_id IS NOT NULL AND currency IS NOT NULL ORDER BY currency LIMIT 5"
-            ).fetchall()
-        )
+    currencies = con.execute(
+        f"SELECT DISTINCT currency FROM {CHECKS_TABLE} WHERE status IN {INCLUDED_SQL} "
+        "AND NOT anonymous AND currency IS NOT NULL ORDER BY currency LIMIT 5"
+    ).fetchall()
+    if len(currencies) > 1:
         raise DataError(
             f"{label}: {plan.describe('currency')} holds more than one currency in scope "
-            f"({found}); report on one currency at a time"
+            f"({', '.join(str(c[0]) for c in currencies)}); report on one currency at a time"
         )
     return int(rows)
 
@@ -405,14 +414,37 @@ def check_business_rows(
     relation: str,
     params: Mapping[str, Any],
     flt: ScopeFilter,
+    one_pass: bool = False,
 ) -> None:
-    """Checks over all the business's rows: business and storefront ids, and every date."""
+    """Checks over all the business's rows: business and storefront ids, and every date.
+
+    Each check is a LIMIT 1 query, which Parquet statistics mostly answer without reading rows.
+    With `one_pass` (for relations without statistics, like CSV, where each query re-reads the
+    file) one aggregate pass finds the failing checks and only those look for an example.
+    """
     label = plan.label
+    business_params = {**params, **flt.business_params()}
+    conditions: dict[str, str] = {}  # check -> the condition a bad row meets
     if plan.has("business_id"):
+        conditions["business"] = f"{plan.int_expr('business_id')} IS NULL"
+    if flt.storefront is not None and plan.kind("storefront_id") not in _INT_TYPES:
+        raw_storefront = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+        conditions["storefront"] = (
+            f"{flt.business} AND NULLIF(trim({raw_storefront}), '') IS NOT NULL "
+            f"AND {plan.int_expr('storefront_id')} IS NULL"
+        )
+    conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
+    failing = set(conditions)
+    if one_pass:
+        found = con.execute(
+            f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+            business_params,
+        ).fetchall()[0]
+        failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
+    if "business" in failing:
         raw = f"CAST({plan.raw('business_id')} AS VARCHAR)"
         bad = con.execute(
-            f"SELECT {raw} FROM {relation} WHERE {plan.int_expr('business_id')} IS NULL LIMIT 1",
-            dict(params),
+            f"SELECT {raw} FROM {relation} WHERE {conditions['business']} LIMIT 1", dict(params)
         ).fetchall()
         if bad:
             value = bad[0][0]
@@ -422,12 +454,9 @@ def check_business_rows(
                 f"{label}: {plan.describe('business_id')} has a value that is not an integer: "
                 f"{_quote_value(value)}"
             )
-    business_params = {**params, **flt.business_params()}
-    if flt.storefront is not None and plan.kind("storefront_id") not in _INT_TYPES:
-        raw = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+    if "storefront" in failing:
         bad = con.execute(
-            f"SELECT {raw} FROM {relation} WHERE {flt.business} "
-            f"AND NULLIF(trim({raw}), '') IS NOT NULL AND {plan.int_expr('storefront_id')} IS NULL LIMIT 1",
+            f"SELECT {raw_storefront} FROM {relation} WHERE {conditions['storefront']} LIMIT 1",
             business_params,
         ).fetchall()
         if bad:
@@ -435,9 +464,11 @@ def check_business_rows(
                 f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
                 f"{_quote_value(bad[0][0])}"
             )
+    if "date" not in failing:
+        return
     bad = con.execute(
         f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
-        f"WHERE {flt.business} AND ({plan.date_expr()}) IS NULL LIMIT 1",
+        f"WHERE {conditions['date']} LIMIT 1",
         business_params,
     ).fetchall()
     if bad:
@@ -583,7 +614,7 @@ class FileSource(Source):
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             flt = scope_filter(plan, scope, self.default_business_id)
-            check_business_rows(con, plan, rel, params, flt)
+            check_business_rows(con, plan, rel, params, flt, one_pass=self.sales.kind == "csv")
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
@@ -601,6 +632,7 @@ class FileSource(Source):
             plan = self.sales.plan(con)
             self._columns = set(plan.source_of)
             self.rows_fetched += check_window(con, plan)
+            con.execute(QUALITY_FROM_CHECKS_SQL)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:
