@@ -21,7 +21,7 @@ from typing import Any
 
 
 class BenchError(RuntimeError):
-    """A measured command failed or disagreed: the benchmark stops with this message."""
+    """A measured command failed, or the peer disagreed with segcli."""
 
 
 @dataclass(frozen=True)
