@@ -237,3 +237,53 @@ def test_storefront_filter_without_the_column(cli: Any, tmp_path: Path) -> None:
 def test_small_fixture_is_clean(cli: Any) -> None:
     assert cli(*small_args("--format", "json")).exit_code == 0
     assert SMALL_SALES.exists()
+
+
+def as_parquet(csv: Path) -> Path:
+    """The same rows as a Parquet file of text columns (so bad values survive the copy)."""
+    import duckdb
+
+    out = csv.with_suffix(".parquet")
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true)) TO '{out}' (FORMAT parquet)")
+    return out
+
+
+STOREFRONT_HEADER = HEADER + ",storefront_id"
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+@pytest.mark.parametrize(
+    ("rows", "args", "message"),
+    [
+        # the business_id check reads every row: a bad value in another business's row counts
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,x1,b,2000-01-01,1.00,completed,3"], [],
+         "column 'business_id' has a value that is not an integer: 'x1'"),
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,,b,2026-11-20,1.00,completed,3"], [],
+         "column 'business_id' has an empty value"),
+        # dates are checked for every row of the business, in the window or not
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,someday,1.00,completed,3"], [],
+         "column 'sale_date' has a value that is not a date: 'someday' (sale_id 2)"),
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,2,b,someday,1.00,completed,3"], [], None),
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,2026-11-20,1.00,completed,main"],
+         ["--storefront-id", "3"], "column 'storefront_id' has a value that is not an integer: 'main'"),
+        # a bad business_id is reported before a bad date in another row
+        (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,someday,1.00,completed,3",
+          "3,one,c,2026-11-20,1.00,completed,3"], [],
+         "column 'business_id' has a value that is not an integer: 'one'"),
+    ],
+    ids=["business-id", "empty-business-id", "date", "other-business-date", "storefront", "business-first"],
+)  # fmt: skip
+def test_business_row_checks_on_csv_and_parquet(
+    cli: Any, tmp_path: Path, kind: str, rows: list[str], args: list[str], message: str | None
+) -> None:
+    """CSV is checked in one pass over the file, Parquet by per-check queries: same findings."""
+    path = write(tmp_path, *rows, header=STOREFRONT_HEADER)
+    if kind == "parquet":
+        path = as_parquet(path)
+    run = run_on(cli, path, *args)
+    if message is None:
+        assert run.exit_code == 0, run.stderr
+        assert run.json()["data"]["total_customers"] == 1
+    else:
+        assert (run.exit_code, run.stdout) == (1, "")
+        assert run.stderr == f"{path}: {message}\n"

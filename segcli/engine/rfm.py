@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 _INCLUDED = ", ".join(f"'{s}'" for s in INCLUDED_STATUSES)
 
 # Customers in scope with their figures and scores. Parameters: $start, $end (dates), $days.
-# Frequency and monetary quintiles use SPEC's closed form of the tie-aware NTILE(5):
-# with n customers, c = customers with a strictly smaller value, q = n // 5, r = n % 5,
-# score = c // (q+1) + 1 if c < r*(q+1) else r + (c - r*(q+1)) // q + 1.
-# c comes from a histogram of distinct values, so no per-customer sort is needed.
+# Frequency and monetary quintiles are SPEC's tie-aware NTILE(5). Its closed form (with n
+# customers, c = customers with a strictly smaller value, q = n // 5, r = n % 5) gives a score
+# that only grows with c, stepping up at the first position of each NTILE bucket:
+# p_k = (k-1)*(q+1) if k-1 <= r else r*(q+1) + (k-1-r)*q, for k = 2..5. So a customer's score is
+# 1 + the number of k whose cut value (the value at sorted position p_k - 1) lies below its own.
+# The four cuts come from a histogram of distinct values: no per-customer sort or join.
 SCORED_CUSTOMERS_SQL = f"""
 WITH customers AS (
     SELECT customer_id,
@@ -33,17 +35,30 @@ WITH customers AS (
 sizes AS (
     SELECT count(*) // 5 AS q, count(*) % 5 AS r FROM customers
 ),
-f_below AS (
-    SELECT frequency AS v,
-           coalesce(sum(count(*)) OVER (ORDER BY frequency
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS c
+starts AS (
+    SELECT CASE WHEN r >= 1 THEN q + 1 ELSE q END AS p2,
+           CASE WHEN r >= 2 THEN 2 * (q + 1) ELSE r * (q + 1) + (2 - r) * q END AS p3,
+           CASE WHEN r >= 3 THEN 3 * (q + 1) ELSE r * (q + 1) + (3 - r) * q END AS p4,
+           CASE WHEN r >= 4 THEN 4 * (q + 1) ELSE r * (q + 1) + (4 - r) * q END AS p5
+    FROM sizes
+),
+f_values AS (
+    SELECT frequency AS v, CAST(sum(count(*)) OVER (ORDER BY frequency) AS BIGINT) AS upto
     FROM customers GROUP BY frequency
 ),
-m_below AS (
-    SELECT monetary AS v,
-           coalesce(sum(count(*)) OVER (ORDER BY monetary
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS c
+m_values AS (
+    SELECT monetary AS v, CAST(sum(count(*)) OVER (ORDER BY monetary) AS BIGINT) AS upto
     FROM customers GROUP BY monetary
+),
+f_cuts AS (
+    SELECT min(v) FILTER (upto >= p2) AS t2, min(v) FILTER (upto >= p3) AS t3,
+           min(v) FILTER (upto >= p4) AS t4, min(v) FILTER (upto >= p5) AS t5
+    FROM f_values, starts
+),
+m_cuts AS (
+    SELECT min(v) FILTER (upto >= p2) AS t2, min(v) FILTER (upto >= p3) AS t3,
+           min(v) FILTER (upto >= p4) AS t4, min(v) FILTER (upto >= p5) AS t5
+    FROM m_values, starts
 ),
 scored AS (
     SELECT cu.customer_id,
@@ -52,14 +67,11 @@ scored AS (
            cu.frequency,
            cu.monetary,
            5 - (5 * (CAST($end AS DATE) - cu.last_purchase_date)) // $days AS r,
-           CAST(CASE WHEN fb.c < s.r * (s.q + 1) THEN fb.c // (s.q + 1) + 1
-                     ELSE s.r + (fb.c - s.r * (s.q + 1)) // s.q + 1 END AS INTEGER) AS f,
-           CAST(CASE WHEN mb.c < s.r * (s.q + 1) THEN mb.c // (s.q + 1) + 1
-                     ELSE s.r + (mb.c - s.r * (s.q + 1)) // s.q + 1 END AS INTEGER) AS m
-    FROM customers cu
-    CROSS JOIN sizes s
-    JOIN f_below fb ON fb.v = cu.frequency
-    JOIN m_below mb ON mb.v = cu.monetary
+           CAST(1 + (cu.frequency > fc.t2)::INTEGER + (cu.frequency > fc.t3)::INTEGER
+                  + (cu.frequency > fc.t4)::INTEGER + (cu.frequency > fc.t5)::INTEGER AS INTEGER) AS f,
+           CAST(1 + (cu.monetary > mc.t2)::INTEGER + (cu.monetary > mc.t3)::INTEGER
+                  + (cu.monetary > mc.t4)::INTEGER + (cu.monetary > mc.t5)::INTEGER AS INTEGER) AS m
+    FROM customers cu, f_cuts fc, m_cuts mc
 )
 """
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import duckdb
 
 WINDOW_TABLE = "window_sales"
+CHECKS_TABLE = "window_checks"
 QUALITY_TABLE = "window_quality"
 ITEMS_TABLE = "window_items"
 MONEY_TYPE = "DECIMAL(18,4)"
@@ -49,11 +50,8 @@ _TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETI
 _TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 _EXACT_TYPES = _INT_TYPES | {"DECIMAL"}
 INCLUDED_SQL = "(" + ", ".join(f"'{s}'" for s in INCLUDED_STATUSES) + ")"
-QUALITY_FROM_WINDOW_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {QUALITY_TABLE} AS
-SELECT sale_date, status, customer_id IS NULL AS anonymous, count(*) AS rows
-FROM {WINDOW_TABLE} GROUP BY ALL
-"""
+# the data-quality summary of a window that holds every status, from check_window's pass
+QUALITY_FROM_CHECKS_SQL = f"CREATE OR REPLACE TEMP VIEW {QUALITY_TABLE} AS SELECT sale_date, status, anonymous, rows FROM {CHECKS_TABLE}"
 
 
 @dataclass(frozen=True)
@@ -359,30 +357,31 @@ def _has_duplicates(
     return distinct < rows
 
 
-def _check_pass(
-    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, key: Sequence[str], currency: bool
+def _money_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
+    """(what is wrong, SQL condition, money column) for each check the money columns need."""
+    checks = []
+    for name in ("total_amount", "amount_refunded"):
+        if plan.has(name):
+            bad, decimals = _money_conditions(plan, name)
+            checks.append(("has a value that is not a number", bad, name))
+            if decimals:
+                checks.append(("has more than 4 decimal places", decimals, name))
+    return checks
+
+
+def _raise_problems(
+    con: duckdb.DuckDBPyConnection,
+    plan: ColumnPlan,
+    table: str,
+    key: Sequence[str],
+    checks: Sequence[tuple[str, str, str]],
+    totals: Sequence[Any],
 ) -> int:
-    """One aggregate pass counting every kind of problem; an example is queried only on failure."""
-    label = plan.label
-    money = [name for name in ("total_amount", "amount_refunded") if plan.has(name)]
-    checks: list[tuple[str, str, str]] = []  # (what is wrong, condition, column)
-    for name in money:
-        bad, decimals = _money_conditions(plan, name)
-        checks.append(("has a value that is not a number", bad, name))
-        if decimals:
-            checks.append(("has more than 4 decimal places", decimals, name))
-    aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
-    aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
-    currency = currency and plan.has("currency")
-    if currency:
-        aggregates.append(
-            f"count(DISTINCT currency) FILTER (status IN {INCLUDED_SQL} AND customer_id IS NOT NULL)"
-        )
-    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchall()[0]
-    rows, low, high, null_ids = row[:4]
+    """Raise for the first problem the totals (rows, low id, high id, empty ids, check counts) show."""
+    rows, low, high, null_ids = totals[:4]
     if null_ids:
-        raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
-    for (what, condition, name), count in zip(checks, row[4 : 4 + len(checks)], strict=True):
+        raise DataError(f"{plan.label}: {plan.describe('sale_id')} has an empty value")
+    for (what, condition, name), count in zip(checks, totals[4:], strict=True):
         if count:
             _fail_money(con, plan, table, name, condition, what)
     if _has_duplicates(con, table, key, rows, low, high):
@@ -392,22 +391,10 @@ def _check_pass(
         ).fetchall()[0]
         where = "the business" if len(values) == 1 else f"business {values[0]}"
         raise DataError(
-            f"{label}: {plan.describe('sale_id')} has a duplicate value "
+            f"{plan.label}: {plan.describe('sale_id')} has a duplicate value "
             f"{_quote_value(values[-1])} ({count} rows in {where})"
         )
-    if currency and row[-1] > 1:
-        found = ", ".join(
-            str(c[0])
-            for c in con.execute(
-                f"SELECT DISTINCT currency FROM {table} WHERE status IN {INCLUDED_SQL} "
-                "AND customer_id IS NOT NULL AND currency IS NOT NULL ORDER BY currency LIMIT 5"
-            ).fetchall()
-        )
-        raise DataError(
-            f"{label}: {plan.describe('currency')} holds more than one currency in scope "
-            f"({found}); report on one currency at a time"
-        )
-    return int(rows)
+    return int(rows or 0)
 
 
 def check_values(
@@ -418,14 +405,49 @@ def check_values(
 ) -> int:
     """Raise DataError for the first empty sale_id, unreadable amount or duplicate `key` in `table`.
 
+    One aggregate pass counts every kind of problem; an example is queried only on failure.
     Returns the table's row count.
     """
-    return _check_pass(con, plan, table, key, currency=False)
+    checks = _money_checks(plan)
+    aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
+    aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
+    totals = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchall()[0]
+    return _raise_problems(con, plan, table, key, checks, totals)
 
 
 def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
-    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count."""
-    return _check_pass(con, plan, WINDOW_TABLE, ("sale_id",), currency=True)
+    """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count.
+
+    One grouped pass fills `window_checks` (per day, status, anonymity and currency: rows and
+    problem counts), from which the data-quality summary can be read too.
+    """
+    checks = _money_checks(plan)
+    currency = "currency" if plan.has("currency") else "NULL"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHECKS_TABLE} AS "
+        f"SELECT sale_date, status, customer_id IS NULL AS anonymous, {currency} AS currency, "
+        "count(*) AS rows, min(sale_id) AS low, max(sale_id) AS high, "
+        "count(*) FILTER (sale_id IS NULL) AS null_ids"
+        + "".join(
+            f", count(*) FILTER ({condition}) AS check_{i}" for i, (_, condition, _) in enumerate(checks)
+        )
+        + f" FROM {WINDOW_TABLE} GROUP BY ALL"
+    )
+    sums = "".join(f", sum(check_{i})" for i in range(len(checks)))
+    totals = con.execute(
+        f"SELECT coalesce(sum(rows), 0), min(low), max(high), sum(null_ids){sums} FROM {CHECKS_TABLE}"
+    ).fetchall()[0]
+    rows = _raise_problems(con, plan, WINDOW_TABLE, ("sale_id",), checks, totals)
+    currencies = con.execute(
+        f"SELECT DISTINCT currency FROM {CHECKS_TABLE} WHERE status IN {INCLUDED_SQL} "
+        "AND NOT anonymous AND currency IS NOT NULL ORDER BY currency LIMIT 5"
+    ).fetchall()
+    if len(currencies) > 1:
+        raise DataError(
+            f"{plan.label}: {plan.describe('currency')} holds more than one currency in scope "
+            f"({', '.join(str(c[0]) for c in currencies)}); report on one currency at a time"
+        )
+    return rows
 
 
 def sql_literal(value: Any) -> str:
@@ -453,7 +475,7 @@ def inline_params(sql: str, params: Mapping[str, Any]) -> str:
 def finish_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
     """Check `window_sales`, count it into `window_quality`; the number of rows it holds."""
     rows = check_window(con, plan)
-    con.execute(QUALITY_FROM_WINDOW_SQL)
+    con.execute(QUALITY_FROM_CHECKS_SQL)
     return rows
 
 
@@ -489,14 +511,37 @@ def check_business_rows(
     relation: str,
     params: Mapping[str, Any],
     flt: ScopeFilter,
+    one_pass: bool = False,
 ) -> None:
-    """Checks over all the business's rows: business and storefront ids, and every date."""
+    """Checks over all the business's rows: business and storefront ids, and every date.
+
+    Each check is a LIMIT 1 query, which Parquet statistics mostly answer without reading rows.
+    With `one_pass` (for relations without statistics, like CSV, where each query re-reads the
+    file) one aggregate pass finds the failing checks and only those look for an example.
+    """
     label = plan.label
+    business_params = {**params, **flt.business_params()}
+    conditions: dict[str, str] = {}  # check -> the condition a bad row meets
     if plan.has("business_id"):
+        conditions["business"] = f"{plan.int_expr('business_id')} IS NULL"
+    if flt.storefront is not None and plan.kind("storefront_id") not in _INT_TYPES:
+        raw_storefront = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+        conditions["storefront"] = (
+            f"{flt.business} AND NULLIF(trim({raw_storefront}), '') IS NOT NULL "
+            f"AND {plan.int_expr('storefront_id')} IS NULL"
+        )
+    conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
+    failing = set(conditions)
+    if one_pass:
+        found = con.execute(
+            f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+            business_params,
+        ).fetchall()[0]
+        failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
+    if "business" in failing:
         raw = f"CAST({plan.raw('business_id')} AS VARCHAR)"
         bad = con.execute(
-            f"SELECT {raw} FROM {relation} WHERE {plan.int_expr('business_id')} IS NULL LIMIT 1",
-            dict(params),
+            f"SELECT {raw} FROM {relation} WHERE {conditions['business']} LIMIT 1", dict(params)
         ).fetchall()
         if bad:
             value = bad[0][0]
@@ -506,12 +551,9 @@ def check_business_rows(
                 f"{label}: {plan.describe('business_id')} has a value that is not an integer: "
                 f"{_quote_value(value)}"
             )
-    business_params = {**params, **flt.business_params()}
-    if flt.storefront is not None and plan.kind("storefront_id") not in _INT_TYPES:
-        raw = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+    if "storefront" in failing:
         bad = con.execute(
-            f"SELECT {raw} FROM {relation} WHERE {flt.business} "
-            f"AND NULLIF(trim({raw}), '') IS NOT NULL AND {plan.int_expr('storefront_id')} IS NULL LIMIT 1",
+            f"SELECT {raw_storefront} FROM {relation} WHERE {conditions['storefront']} LIMIT 1",
             business_params,
         ).fetchall()
         if bad:
@@ -519,9 +561,11 @@ def check_business_rows(
                 f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
                 f"{_quote_value(bad[0][0])}"
             )
+    if "date" not in failing:
+        return
     bad = con.execute(
         f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
-        f"WHERE {flt.business} AND ({plan.date_expr()}) IS NULL LIMIT 1",
+        f"WHERE {conditions['date']} LIMIT 1",
         business_params,
     ).fetchall()
     if bad:
@@ -667,7 +711,7 @@ class FileSource(Source):
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             flt = scope_filter(plan, scope, self.default_business_id)
-            check_business_rows(con, plan, rel, params, flt)
+            check_business_rows(con, plan, rel, params, flt, one_pass=self.sales.kind == "csv")
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
