@@ -287,3 +287,27 @@ def test_business_row_checks_on_csv_and_parquet(
     else:
         assert (run.exit_code, run.stdout) == (1, "")
         assert run.stderr == f"{path}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [*GOOD, "2,1,c,2026-11-18,5.00,completed"],
+        [*GOOD, "7,1,c,2026-11-18,5.00,completed", "7,1,d,2026-11-17,5.00,pending"],  # any status counts
+    ],
+    ids=["dense", "sparse"],
+)
+def test_duplicates_in_typed_parquet(cli: Any, tmp_path: Path, rows: list[str]) -> None:
+    """Integer ids in Parquet are checked with a bitmap bounded by the file's statistics."""
+    import duckdb
+
+    csv = write(tmp_path, *rows)
+    path = tmp_path / "typed.parquet"
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{path}' (FORMAT parquet)")
+    run = run_on(cli, path)
+    assert run.exit_code == 1
+    duplicate = rows[-1].split(",")[0]
+    assert (
+        run.stderr
+        == f"{path}: column 'sale_id' has a duplicate value '{duplicate}' (2 rows in the business)\n"
+    )

@@ -18,6 +18,7 @@ def connect(timezone: str = "UTC", database: str = ":memory:") -> duckdb.DuckDBP
 
     con = duckdb.connect(database, config={"autoinstall_known_extensions": False})
     con.execute("SET TimeZone = $tz", {"tz": timezone})
+    con.execute("SET enable_progress_bar = false")  # stdout carries data only; segcli shows its own
     return con
 
 

@@ -143,7 +143,7 @@ def _copy(con: object, query: str, params: dict[str, object], path: Path) -> Non
     kind = file_kind(str(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fmt = (
-        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+        "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
         if kind == "parquet"
         else "(FORMAT csv, HEADER)"
     )

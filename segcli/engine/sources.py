@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import duckdb
 
 WINDOW_TABLE = "window_sales"
-CHECKS_TABLE = "window_checks"
 QUALITY_TABLE = "window_quality"
 ITEMS_TABLE = "window_items"
 MONEY_TYPE = "DECIMAL(18,4)"
@@ -50,8 +49,29 @@ _TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETI
 _TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 _EXACT_TYPES = _INT_TYPES | {"DECIMAL"}
 INCLUDED_SQL = "(" + ", ".join(f"'{s}'" for s in INCLUDED_STATUSES) + ")"
-# the data-quality summary of a window that holds every status, from check_window's pass
-QUALITY_FROM_CHECKS_SQL = f"CREATE OR REPLACE TEMP VIEW {QUALITY_TABLE} AS SELECT sale_date, status, anonymous, rows FROM {CHECKS_TABLE}"
+
+
+def normal_status(text: str) -> str:
+    """SQL: a status as the contract reads it (trimmed, lower-cased, '(empty)' when missing)."""
+    return f"coalesce(NULLIF(lower(trim({text})), ''), '{EMPTY_STATUS}')"
+
+
+GROUPS_TABLE = "window_groups"
+# one grouped pass over a window that holds every status: rows per day, raw status text (few
+# distinct values, normalised afterwards), anonymity and currency
+GROUPS_FROM_WINDOW_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {GROUPS_TABLE} AS
+SELECT sale_date, {normal_status("_raw_status")} AS status, anonymous, currency,
+       sum(rows) AS rows
+FROM (SELECT sale_date, _raw_status, customer_id IS NULL AS anonymous, {{currency}} AS currency,
+             count(*) AS rows
+      FROM {WINDOW_TABLE} GROUP BY ALL)
+GROUP BY ALL
+"""
+QUALITY_FROM_GROUPS_SQL = f"""
+CREATE OR REPLACE TEMP VIEW {QUALITY_TABLE} AS
+SELECT sale_date, status, anonymous, sum(rows) AS rows FROM {GROUPS_TABLE} GROUP BY ALL
+"""
 
 
 @dataclass(frozen=True)
@@ -257,11 +277,13 @@ def money_columns(plan: ColumnPlan) -> list[str]:
 
 def window_select(plan: ColumnPlan, relation: str, where: str) -> str:
     """The SELECT that builds `window_sales` from a relation of raw columns."""
+    raw_status = f"CAST({plan.raw('status')} AS VARCHAR)"
     cols = [
         f"{plan.id_expr('sale_id')} AS sale_id",
         f"{plan.id_expr('customer_id')} AS customer_id",
         f"{plan.date_expr()} AS sale_date",
-        f"coalesce(NULLIF(lower(trim(CAST({plan.raw('status')} AS VARCHAR))), ''), '{EMPTY_STATUS}') AS status",
+        f"{normal_status(raw_status)} AS status",
+        f"{raw_status} AS _raw_status",  # grouped before normalising: far fewer strings to touch
     ]
     for name in ("channel", "currency"):
         if plan.has(name):
@@ -376,15 +398,22 @@ def _raise_problems(
     key: Sequence[str],
     checks: Sequence[tuple[str, str, str]],
     totals: Sequence[Any],
+    distinct_ids: int | None = None,
 ) -> int:
-    """Raise for the first problem the totals (rows, low id, high id, empty ids, check counts) show."""
+    """Raise for the first problem the totals (rows, low id, high id, empty ids, check counts) show.
+
+    `distinct_ids`, when already counted, settles the duplicate check without another pass.
+    """
     rows, low, high, null_ids = totals[:4]
     if null_ids:
         raise DataError(f"{plan.label}: {plan.describe('sale_id')} has an empty value")
     for (what, condition, name), count in zip(checks, totals[4:], strict=True):
         if count:
             _fail_money(con, plan, table, name, condition, what)
-    if _has_duplicates(con, table, key, rows, low, high):
+    duplicates = (
+        distinct_ids < rows if distinct_ids is not None else _has_duplicates(con, table, key, rows, low, high)
+    )
+    if duplicates:
         keys = ", ".join(key)
         *values, count = con.execute(
             f"SELECT {keys}, count(*) FROM {table} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 1"
@@ -415,39 +444,46 @@ def check_values(
     return _raise_problems(con, plan, table, key, checks, totals)
 
 
-def check_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
+def check_window(
+    con: duckdb.DuckDBPyConnection,
+    plan: ColumnPlan,
+    id_bounds: tuple[int, int] | None = None,
+    currency: bool = True,
+) -> int:
     """Raise DataError for the first bad value in `window_sales` (SPEC 1.4); return its row count.
 
-    One grouped pass fills `window_checks` (per day, status, anonymity and currency: rows and
-    problem counts), from which the data-quality summary can be read too.
+    One ungrouped pass counts every kind of problem. With `id_bounds` (integer sale_ids known to
+    lie in [low, high], e.g. from Parquet statistics) the duplicate check's bitmap is built in
+    that same pass; otherwise it takes a second one. `currency=False` leaves the currency check
+    to the caller (`finish_window` does it from its grouped pass).
     """
     checks = _money_checks(plan)
-    currency = "currency" if plan.has("currency") else "NULL"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CHECKS_TABLE} AS "
-        f"SELECT sale_date, status, customer_id IS NULL AS anonymous, {currency} AS currency, "
-        "count(*) AS rows, min(sale_id) AS low, max(sale_id) AS high, "
-        "count(*) FILTER (sale_id IS NULL) AS null_ids"
-        + "".join(
-            f", count(*) FILTER ({condition}) AS check_{i}" for i, (_, condition, _) in enumerate(checks)
-        )
-        + f" FROM {WINDOW_TABLE} GROUP BY ALL"
+    aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
+    aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
+    bitmap = id_bounds is not None and 0 <= id_bounds[1] - id_bounds[0] < _BITMAP_RANGE
+    if id_bounds is not None and bitmap:
+        aggregates.append(f"bit_count(bitstring_agg(sale_id, {int(id_bounds[0])}, {int(id_bounds[1])}))")
+    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}").fetchall()[0]
+    distinct_ids = row[-1] if bitmap else None
+    rows = _raise_problems(
+        con, plan, WINDOW_TABLE, ("sale_id",), checks, row[: 4 + len(checks)], distinct_ids
     )
-    sums = "".join(f", sum(check_{i})" for i in range(len(checks)))
-    totals = con.execute(
-        f"SELECT coalesce(sum(rows), 0), min(low), max(high), sum(null_ids){sums} FROM {CHECKS_TABLE}"
-    ).fetchall()[0]
-    rows = _raise_problems(con, plan, WINDOW_TABLE, ("sale_id",), checks, totals)
+    if currency:
+        _check_currency(con, plan, WINDOW_TABLE, f"status IN {INCLUDED_SQL} AND customer_id IS NOT NULL")
+    return rows
+
+
+def _check_currency(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, in_scope: str) -> None:
+    if not plan.has("currency"):
+        return
     currencies = con.execute(
-        f"SELECT DISTINCT currency FROM {CHECKS_TABLE} WHERE status IN {INCLUDED_SQL} "
-        "AND NOT anonymous AND currency IS NOT NULL ORDER BY currency LIMIT 5"
+        f"SELECT DISTINCT currency FROM {table} WHERE {in_scope} AND currency IS NOT NULL ORDER BY currency LIMIT 5"
     ).fetchall()
     if len(currencies) > 1:
         raise DataError(
             f"{plan.label}: {plan.describe('currency')} holds more than one currency in scope "
             f"({', '.join(str(c[0]) for c in currencies)}); report on one currency at a time"
         )
-    return rows
 
 
 def sql_literal(value: Any) -> str:
@@ -472,10 +508,14 @@ def inline_params(sql: str, params: Mapping[str, Any]) -> str:
     )
 
 
-def finish_window(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> int:
-    """Check `window_sales`, count it into `window_quality`; the number of rows it holds."""
-    rows = check_window(con, plan)
-    con.execute(QUALITY_FROM_CHECKS_SQL)
+def finish_window(
+    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, id_bounds: tuple[int, int] | None = None
+) -> int:
+    """Check `window_sales` (every status), count it into `window_quality`; the number of rows it holds."""
+    rows = check_window(con, plan, id_bounds, currency=False)
+    con.execute(GROUPS_FROM_WINDOW_SQL.format(currency="currency" if plan.has("currency") else "NULL"))
+    _check_currency(con, plan, GROUPS_TABLE, f"status IN {INCLUDED_SQL} AND NOT anonymous")
+    con.execute(QUALITY_FROM_GROUPS_SQL)
     return rows
 
 
@@ -651,6 +691,20 @@ class FileScan:
             rows = con.execute(f"DESCRIBE SELECT * FROM {rel}", params).fetchall()
         return ColumnPlan(self.pattern, {row[0]: row[1] for row in rows}, self.mapping, self.columns)
 
+    def id_bounds(self, con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> tuple[int, int] | None:
+        """Bounds of integer sale_ids from Parquet statistics (no data read), or None."""
+        if self.kind != "parquet" or plan.kind("sale_id") not in _INT_TYPES:
+            return None
+        row = con.execute(
+            "SELECT min(TRY_CAST(stats_min_value AS HUGEINT)), max(TRY_CAST(stats_max_value AS HUGEINT)), "
+            "count(*) FILTER (TRY_CAST(stats_min_value AS HUGEINT) IS NULL "
+            "OR TRY_CAST(stats_max_value AS HUGEINT) IS NULL) "
+            "FROM parquet_metadata($files) WHERE path_in_schema = $column",
+            {"files": self.files, "column": plan.source_of["sale_id"]},
+        ).fetchall()[0]
+        low, high, missing = row
+        return None if missing or low is None else (int(low), int(high))
+
     def money_columns(self, plan: ColumnPlan) -> list[str]:
         return [plan.source_of[c.name] for c in self.columns if c.kind == "money" and plan.has(c.name)]
 
@@ -728,7 +782,7 @@ class FileSource(Source):
             self.sales.run(con, build)
             plan = self.sales.plan(con)
             self._columns = set(plan.source_of)
-            self.rows_fetched += finish_window(con, plan)
+            self.rows_fetched += finish_window(con, plan, self.sales.id_bounds(con, plan))
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:
