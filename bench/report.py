@@ -187,7 +187,7 @@ def write_results(
         "Each run is a fresh process: wall time, CPU time (user + system, all threads) and peak RSS "
         "come from `wait4` on that process. *Work in the process* is the time the process measured "
         "around the work itself, after imports: `compute_report` for the engine, read + compute for "
-        "the peer, the query for the floor. See docs/notes/bench.md for what each row means.",
+        "the peer, the query for the floor. See docs/bench.md for what each row means.",
         "",
     ]
     path.write_text("\n".join(lines))

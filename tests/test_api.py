@@ -43,6 +43,11 @@ class Api:
         self.app = create_app(self.settings, as_of=as_of)
         self.client = TestClient(self.app)
 
+    def shut_down(self) -> None:
+        """Run the app's shutdown (it closes the report cache, writing its hit and miss counts)."""
+        with TestClient(self.app):
+            pass
+
     def get(self, query: str = "", token: str | None = "1", path: str = ENDPOINT, **kw: Any) -> Any:
         headers = {}
         if token is not None:
@@ -242,6 +247,7 @@ def test_business_two_sees_only_its_own_figures_through_the_cache(api: Api) -> N
         "fastest_growing_segment": "New Customers",
         "needs_attention": None,
     }
+    api.shut_down()
     info = cache_for(api.settings).info()
     assert (info.entries, info.misses, info.hits) == (2, 2, 1)  # one report per business; 1 again: a hit
 

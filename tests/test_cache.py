@@ -378,3 +378,30 @@ def test_a_compared_report_serves_plain_requests_but_not_the_reverse(cli):
     assert cli(*args, "--format", "json").stdout == plain  # served from the compared entry, without it
     assert "comparison" in report_json(cli, *args, "--compare")
     assert counts(cli) == {"entries": 1, "hits": 2, "misses": 2}
+
+
+def test_one_process_keeps_hot_reports_in_memory_under_the_same_rules(tmp_path):
+    """A server's ReportCache answers repeats from memory, but never past the TTL or a new fingerprint."""
+    now = [1000.0]
+    cache = ReportCache(tmp_path / "c", ttl=60, clock=lambda: now[0])
+    computed = []
+
+    def compute(tag):
+        def run():
+            computed.append(tag)
+            return get_report(load_settings(source=str(SMALL_SALES)), ReportRequest(1, AS_OF, days=30))
+
+        return run
+
+    first = cache.get_or_compute(KEY_30, "fp-a", compute("a"))
+    assert cache.get_or_compute(KEY_30, "fp-a", compute("a2")) is first  # the same object: from memory
+    cache.get_or_compute(KEY_30, "fp-b", compute("b"))  # the source changed: computed again
+    now[0] += 59.9
+    cache.get_or_compute(KEY_30, "fp-b", compute("b2"))  # still fresh
+    now[0] += 0.2
+    cache.get_or_compute(KEY_30, "fp-b", compute("b3"))  # 60.1 s old: expired in memory too
+    assert computed == ["a", "b", "b3"]
+    assert (cache.stats.hits, cache.stats.misses) == (2, 3)
+    cache.close()  # the folder's counts are written at close (and at most once a second before)
+    info = ReportCache(tmp_path / "c", ttl=60, clock=lambda: now[0]).info()
+    assert (info.hits, info.misses) == (2, 3)

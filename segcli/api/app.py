@@ -6,6 +6,8 @@ import io
 import json
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,11 +24,12 @@ from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
 from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.params import check_segment_filter, parse_compare, validate_params
+from segcli.engine.params import ReportParams, check_segment_filter, parse_compare, validate_params
+from segcli.engine.report import Report
 from segcli.engine.service import get_report, source_from_settings
 from segcli.engine.settings import Settings, load_settings
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
-from segcli.render import get_renderer
+from segcli.render import Renderer, get_renderer
 
 ENDPOINT = "/api/reports/customers/segmentation/"
 PARAM_NAMES = (
@@ -59,6 +62,7 @@ def create_app(
         cache_for(settings, warn=logging.getLogger("segcli.cache").warning) if settings.use_cache else None
     )
     current_tokens = tokens if tokens is not None else TokenFile(settings.resolved_tokens_file).current
+    rendered = RenderedResponses()
     bearer = HTTPBearer(auto_error=False, description="A token made by `segcli token create`.")
 
     def authenticate(credentials: HTTPAuthorizationCredentials | None) -> TokenRecord:
@@ -93,14 +97,13 @@ def create_app(
         )
         report = get_report(settings=settings, request=report_request, source=source, cache=cache)
         check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
-        out = io.BytesIO()
-        renderer.write(report, params, out)
+        content = rendered.get(report_request, params, report, renderer)
         headers = {}
         if params.export_format is not None:
             period = report.period
             filename = f"customer-segmentation-{period.start_date}-to-{period.end_date}.{renderer.extension}"
             headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return Response(out.getvalue(), media_type=renderer.media_type, headers=headers)
+        return Response(content, media_type=renderer.media_type, headers=headers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,6 +140,31 @@ def create_app(
 
     app.add_middleware(AccessLog, logged_params=PARAM_NAMES)
     return app
+
+
+class RenderedResponses:
+    """The bytes of recent responses, reused while the cache hands back the very same report object."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], tuple[Report, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, request: ReportRequest, params: ReportParams, report: Report, renderer: Renderer) -> bytes:
+        key = (request, params, renderer.media_type)
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[0] is report:
+            return entry[1]
+        out = io.BytesIO()
+        renderer.write(report, params, out)
+        content = out.getvalue()
+        with self._lock:
+            self._entries[key] = (report, content)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return content
 
 
 @dataclass(frozen=True)

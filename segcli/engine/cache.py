@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 import time
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ LOCK_PREFIX = "segcli:lock:"
 STATS_PREFIX = "segcli:stats:"
 LOCK_EXPIRE = 300  # seconds; a holder that died blocks the key's waiters at most this long
 LOCK_POLL = 0.01  # seconds between attempts to take a key's lock
+MEMORY_ENTRIES = 64  # reports a process keeps in memory besides the folder (a server's hot set)
+STATS_FLUSH = 1.0  # seconds between writes of this process's hit/miss counts to the folder
 DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm")
 
 
@@ -141,6 +144,10 @@ class ReportCache:
         self.clock = clock
         self.warn = warn
         self.stats = CacheStats()
+        # key -> (fingerprint, created, report): a hit skips sqlite and unpickling; same checks
+        self._memory: OrderedDict[str, tuple[str, float, Report]] = OrderedDict()
+        self._unflushed: Counter[str] = Counter()
+        self._flushed_at = 0.0
         self._db: diskcache.Cache | None = None
         self._pid = 0
         self._disabled = False
@@ -192,6 +199,8 @@ class ReportCache:
 
     def clear(self) -> ClearResult:
         """Remove every cached report and the counters; a corrupt database is deleted."""
+        self._memory.clear()
+        self._unflushed.clear()
         import sqlite3
 
         if not (self.directory / DB_FILES[0]).exists():
@@ -217,6 +226,7 @@ class ReportCache:
 
     def close(self) -> None:
         if self._db is not None and self._pid == os.getpid():
+            self._flush_stats()
             self._db.close()
         self._db = None
 
@@ -252,7 +262,19 @@ class ReportCache:
                 "computing without it"
             )
 
+    def _fresh(self, fingerprint: object, wanted: str, created: float) -> bool:
+        return fingerprint == wanted and 0 <= self.clock() - created < self.ttl
+
+    def _remember(self, key: str, fingerprint: str, created: float, report: Report) -> None:
+        self._memory[key] = (fingerprint, created, report)
+        self._memory.move_to_end(key)
+        while len(self._memory) > MEMORY_ENTRIES:
+            self._memory.popitem(last=False)
+
     def _lookup(self, key: str, fingerprint: str) -> Report | None:
+        remembered = self._memory.get(key)
+        if remembered is not None and self._fresh(fingerprint, *remembered[:2]):
+            return remembered[2]
         db = self._cache()
         if db is None:
             return None
@@ -261,13 +283,13 @@ class ReportCache:
             if (
                 not isinstance(entry, dict)
                 or entry.get("format") != ENTRY_FORMAT
-                or entry.get("fingerprint") != fingerprint
-                or not 0 <= self.clock() - entry["created"] < self.ttl
+                or not self._fresh(entry.get("fingerprint"), fingerprint, entry["created"])
             ):
                 return None
             report = pickle.loads(entry["report"])
             if not isinstance(report, Report):
                 raise TypeError(f"entry {key} holds a {type(report).__name__}, not a report")
+            self._remember(key, fingerprint, entry["created"], report)
             return report
         except Exception as exc:  # sqlite, pickle or a foreign value: reading back can fail any way
             self._problem(exc)
@@ -277,10 +299,12 @@ class ReportCache:
         db = self._cache()
         if db is None:
             return
+        created = self.clock()
+        self._remember(key, fingerprint, created, report)
         entry = {
             "format": ENTRY_FORMAT,
             "fingerprint": fingerprint,
-            "created": self.clock(),
+            "created": created,
             "report": pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL),
         }
         try:
@@ -293,12 +317,23 @@ class ReportCache:
         return report
 
     def _count(self, name: str) -> None:
+        """Count a hit or miss; the folder's totals are written at most once a second (and on close)."""
         setattr(self.stats, name, getattr(self.stats, name) + 1)
+        self._unflushed[name] += 1
+        if time.monotonic() - self._flushed_at >= STATS_FLUSH:
+            self._flush_stats()
+
+    def _flush_stats(self) -> None:
+        self._flushed_at = time.monotonic()
+        if not self._unflushed:
+            return
         db = self._cache()
         if db is None:
             return
         try:
-            db.incr(STATS_PREFIX + name, retry=True)
+            for name, count in self._unflushed.items():
+                db.incr(STATS_PREFIX + name, count, retry=True)
+            self._unflushed.clear()
         except Exception as exc:
             self._problem(exc)
 

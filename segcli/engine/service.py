@@ -43,4 +43,6 @@ def get_report(
         lambda: compute_report(source, request, settings.tables),
         usable=lambda cached: cached.comparison is not None or not request.compare,
     )
-    return report if request.compare else replace(report, comparison=None)
+    return (
+        replace(report, comparison=None) if report.comparison is not None and not request.compare else report
+    )
