@@ -44,6 +44,7 @@ from segcli.engine.sources import (
     check_items,
     check_values,
     finish_window,
+    inline_params,
     items_select,
     money_columns,
     scope_filter,
@@ -374,11 +375,11 @@ class WarehouseSource(Source):
         plan = self._plan(con)
         flt = scope_filter(plan, scope, self.default_business_id)
         with duckdb_errors(self.label):
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, f'{ALIAS}.{SALES}', flt.where)}",
-                flt.params,
-            )
-            self.rows_fetched += finish_window(con, plan)
+            # a view: the table is sorted by business and date, so its zone maps prune the scan
+            select = window_select(plan, f"{ALIAS}.{SALES}", flt.where)
+            con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", flt.params))
+            # every row was checked when it was loaded (SPEC 1.4 over the whole file)
+            self.rows_fetched += finish_window(con, plan, validated=True)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not self.has_items():
