@@ -6,11 +6,15 @@ import contextlib
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segcli.engine.atomic import atomic_write
 from segcli.engine.errors import InvalidParameter
+from segcli.engine.params import ReportParams, validate_params
 from segcli.engine.settings import Settings, load_settings, parse_map
+
+if TYPE_CHECKING:
+    from segcli.engine.compute import ReportRequest
 
 _SUFFIX_FORMATS = {
     ".json": "json",
@@ -26,6 +30,38 @@ _SUFFIX_FORMATS = {
 def resolve_settings(config: str | None, map_pairs: list[str] | None, **values: Any) -> Settings:
     """Settings from the command line (and SEGCLI_* variables) over the config file."""
     return load_settings(config, columns=parse_map(map_pairs or []), **values)
+
+
+def resolve_report(
+    settings: Settings,
+    *,
+    method: str | None,
+    days: str | None,
+    storefront_id: str | None,
+    segment_name: str | None,
+    segment_code: str | None,
+    as_of: str | None,
+    compare: bool = False,
+) -> tuple[ReportParams, ReportRequest]:
+    """The validated parameters (the API's messages) and the engine request of a report command."""
+    from segcli.engine.compute import ReportRequest
+
+    params = validate_params(
+        segmentation_method=method,
+        days=days,
+        storefront_id=storefront_id,
+        segment_name=segment_name,
+        segment_code=segment_code,
+        tables=settings.tables,
+    )
+    request = ReportRequest.from_params(
+        params,
+        business_id=settings.business_id,
+        as_of=parse_as_of(as_of),
+        timezone=settings.timezone,
+        compare=compare,
+    )
+    return params, request
 
 
 def parse_as_of(value: str | None) -> date | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from segcli.commands.common import (
     check_output,
-    parse_as_of,
     pick_format,
+    resolve_report,
     resolve_settings,
     write_with,
 )
@@ -29,7 +29,6 @@ from segcli.commands.options import (
 )
 from segcli.commands.progress import Progress
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.params import validate_params
 from segcli.render.customers import get_list_writer
 
 
@@ -52,7 +51,7 @@ def customers(
     config: ConfigOpt = None,
 ) -> None:
     """List the customers in scope with their figures, scores and segment."""
-    from segcli.engine.compute import ReportRequest, customer_table
+    from segcli.engine.compute import customer_table
     from segcli.engine.service import source_from_settings
     from segcli.render.customers import tidy
 
@@ -66,13 +65,14 @@ def customers(
         sales_table=sales_table,
         items_table=items_table,
     )
-    params = validate_params(
-        segmentation_method=method,
+    params, request = resolve_report(
+        settings,
+        method=method,
         days=days,
         storefront_id=storefront_id,
         segment_name=segment_name,
         segment_code=segment_code,
-        tables=settings.tables,
+        as_of=as_of,
     )
     name = pick_format(fmt, output, default_pipe="csv")
     writer = get_list_writer(name)
@@ -81,12 +81,6 @@ def customers(
             "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"
         )
     check_output(output, writer.binary)
-    request = ReportRequest.from_params(
-        params,
-        business_id=settings.business_id,
-        as_of=parse_as_of(as_of),
-        timezone=settings.timezone,
-    )
     with Progress("Scoring customers…"):
         table = tidy(customer_table(source_from_settings(settings), request, settings.tables, params))
     write_with(output, writer.binary, lambda out: writer.write(table, out))

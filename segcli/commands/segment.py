@@ -5,8 +5,8 @@ from __future__ import annotations
 from segcli.commands.common import (
     cache_values,
     check_output,
-    parse_as_of,
     pick_format,
+    resolve_report,
     resolve_settings,
     write_with,
 )
@@ -34,7 +34,7 @@ from segcli.commands.options import (
     TimezoneOpt,
 )
 from segcli.commands.progress import Progress
-from segcli.engine.params import check_segment_filter, validate_params
+from segcli.engine.params import check_segment_filter
 from segcli.render import get_renderer
 
 
@@ -63,7 +63,6 @@ def segment(
 ) -> None:
     """Segment customers and print the report (RFM by default)."""
     from segcli.engine.cache import open_cache
-    from segcli.engine.compute import ReportRequest
     from segcli.engine.service import get_report
 
     settings = resolve_settings(
@@ -77,23 +76,18 @@ def segment(
         sales_table=sales_table,
         items_table=items_table,
     )
-    params = validate_params(
-        segmentation_method=method,
+    params, request = resolve_report(
+        settings,
+        method=method,
         days=days,
         storefront_id=storefront_id,
         segment_name=segment_name,
         segment_code=segment_code,
-        tables=settings.tables,
+        as_of=as_of,
+        compare=compare,
     )
     renderer = get_renderer(pick_format(fmt, output))
     check_output(output, renderer.binary)
-    request = ReportRequest.from_params(
-        params,
-        business_id=settings.business_id,
-        as_of=parse_as_of(as_of),
-        timezone=settings.timezone,
-        compare=compare,
-    )
     with Progress("Segmenting customers…"), open_cache(settings) as cache:
         report = get_report(settings, request, cache=cache)
     check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
