@@ -10,10 +10,14 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.sources import file_kind
+from segcli.engine.sources import file_kind, sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
 
 DEFAULT_END_DATE = date(2026, 11, 20)
 HISTORY_DAYS = 730
@@ -138,7 +142,7 @@ class GenerateResult:
     item_rows: int | None
 
 
-def _copy(con: object, query: str, params: dict[str, object], path: Path) -> None:
+def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], path: Path) -> None:
     """COPY a query to a file atomically (temporary name in the same folder, then rename)."""
     kind = file_kind(str(path))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -148,7 +152,7 @@ def _copy(con: object, query: str, params: dict[str, object], path: Path) -> Non
         else "(FORMAT csv, HEADER)"
     )
     try:
-        con.execute(f"COPY ({query}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' {fmt}", params)  # type: ignore[attr-defined]
+        con.execute(f"COPY ({query}) TO {sql_literal(str(tmp))} {fmt}", params)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

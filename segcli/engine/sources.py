@@ -717,7 +717,7 @@ class FileScan:
     def money_columns(self, plan: ColumnPlan) -> list[str]:
         return [plan.source_of[c.name] for c in self.columns if c.kind == "money" and plan.has(c.name)]
 
-    def run(self, con: duckdb.DuckDBPyConnection, build: Any) -> None:
+    def run(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         """Run `build(plan, relation, params)`; a CSV whose sniffed types fail is re-read as text."""
         import duckdb
 
