@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from segcli import __version__
 from segcli.api.middleware import AccessLog
-from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
+from segcli.api.schema import RESPONSES, Health, query_parameters
 from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
@@ -128,7 +128,7 @@ def create_app(
         methods=["GET"],
         response_class=Response,
         responses=RESPONSES,
-        openapi_extra={"parameters": QUERY_PARAMETERS},
+        openapi_extra={"parameters": query_parameters()},
         operation_id="customer_segmentation",
         summary="Customer segmentation report",
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from segcli.engine.engines.base import Query
 from segcli.engine.report import (
     CENT,
     TENTH,
@@ -27,19 +28,22 @@ from segcli.engine.report import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
+    from segcli.engine.engines.base import Executor
 
 NEW = "new"
 LAPSED = "lapsed"
 CURRENT, PREVIOUS = "now", "prev"
 
-_FLOWS_SQL = """
+FLOWS = Query(
+    "compare.flows",
+    """
 SELECT coalesce(p.facet, n.facet) AS facet, p.segment_code AS from_code, n.segment_code AS to_code,
        count(*) AS customers
 FROM members_prev p
 FULL JOIN members_now n ON p.customer_id = n.customer_id AND p.facet = n.facet
 GROUP BY ALL
-"""
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,9 @@ def previous_period(period: Period) -> Period:
     return Period(end - timedelta(days=period.days - 1), end, period.days)
 
 
-def create_members(con: duckdb.DuckDBPyConnection, tag: str, select: str, params: dict[str, Any]) -> None:
-    """Store one window's (customer_id, facet, segment_code) rows as `members_<tag>`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE members_{tag} AS {select}", params)
-
-
-def migration_flows(con: duckdb.DuckDBPyConnection) -> list[Flow]:
+def migration_flows(ex: Executor) -> list[Flow]:
     """Customers per (facet, previous segment, current segment), from the two members tables."""
-    rows = con.execute(_FLOWS_SQL).fetchall()
+    rows = ex.rows(FLOWS)
     return [Flow(facet or None, a, b, n) for facet, a, b, n in rows]
 
 

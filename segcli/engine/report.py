@@ -152,18 +152,6 @@ def first_facet(segments: tuple[SegmentResult, ...]) -> tuple[SegmentResult, ...
     return tuple(s for s in segments if s.facet == facet)
 
 
-def rfm_insights(segments: tuple[SegmentResult, ...]) -> Insights:
-    """SPEC section 3 insights, by segment name, over all segments."""
-    return Insights(
-        highest_revenue_segment=first_largest(segments, lambda s: s.revenue),
-        largest_segment=first_largest(segments, lambda s: s.customer_count),
-        fastest_growing_segment=first_non_empty(
-            segments, ("Potential Loyalists", "Promising", "New Customers")
-        ),
-        needs_attention=first_non_empty(segments, ("At Risk", "Need Attention", "Hibernating")),
-    )
-
-
 @dataclass(frozen=True)
 class DataQuality:
     """What happened to the rows of the business dated in the window."""
@@ -197,6 +185,7 @@ class Report:
     insights: Insights
     data_quality: DataQuality
     comparison: Mapping[str, Any] | None = None
+    notes: tuple[str, ...] = ()  # the method's remarks for views (never in the JSON body)
 
     @property
     def total_customers(self) -> int:

@@ -11,8 +11,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.compare import LAPSED, NEW, change_pct, migration_summary
+from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.render.table import money
 
 

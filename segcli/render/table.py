@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.behavior import FACET_TITLES
+from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
 from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
 
@@ -153,7 +153,6 @@ def quality_lines(quality: DataQuality) -> Text:
 
 
 def render(report: Report, params: ReportParams, width: int = 120) -> Group:
-    from segcli.engine.behavior import SEASON_MIN_DAYS
     from segcli.render.comparison import comparison_view
 
     parts: list[RenderableType] = [
@@ -166,8 +165,7 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
             style="dim",
         ),
     ]
-    if report.method == "behavior" and report.period.days < SEASON_MIN_DAYS:
-        parts.append(Text(f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more", style="dim"))
+    parts += [Text(remark, style="dim") for remark in report.notes]
     parts.append(quality_lines(report.data_quality))
     comparison = report.shown_comparison(params)
     if comparison is not None:

@@ -14,7 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
 
-from segcli.engine.behavior import FACET_TITLES
+from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.engine.report import TENTH, Report, SegmentResult, ratio
 from segcli.render.pdf.fonts import SafeText
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from segcli.engine.behavior import SEASON_MIN_DAYS
+from segcli.engine.methods import get_method
 from segcli.engine.report import CENT, DataQuality, Report, ratio
 from segcli.render.pdf.frame import (
     AMBER,
@@ -32,12 +32,6 @@ from segcli.render.pdf.frame import (
     stamp,
 )
 from segcli.render.pdf.tables import fit_columns, styled_table, table_size
-
-_METHOD_TITLES = {
-    "rfm": "RFM (recency, frequency, monetary)",
-    "value": "Value (spend quintiles)",
-    "behavior": "Behaviour",
-}
 
 
 def title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
@@ -65,7 +59,7 @@ def meta_grid(pdf: ReportPdf, ctx: PdfContext) -> None:
         ("As of", f"{period.end_date.isoformat()} ({report.timezone})"),
         ("Generated", stamp(ctx.generated_at)),
         ("Business", str(report.business_id)),
-        ("Method", _METHOD_TITLES.get(report.method, report.method)),
+        ("Method", get_method(report.method).title),
         (
             "Storefront",
             "All storefronts" if report.storefront_id is None else str(report.storefront_id),
@@ -228,14 +222,8 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
     if faceted:
         note += " Each facet divides all the customers: its shares add up to 100%."
     pdf.multi_cell(CONTENT_W, 3.4, pdf.safe(note), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if report.method == "behavior" and report.period.days < SEASON_MIN_DAYS:
-        pdf.multi_cell(
-            CONTENT_W,
-            3.4,
-            f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more.",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+    for remark in report.notes:
+        pdf.multi_cell(CONTENT_W, 3.4, pdf.safe(f"{remark}."), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
 
 
