@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -12,15 +13,23 @@ if TYPE_CHECKING:
     from segcli.engine.sources import Scope, Source
 
 
+Params = Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Query:
     """A named SQL statement with `$name` parameters; an engine may swap in its own text by name."""
 
     name: str
     sql: str
+    parameters: frozenset[str] = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", frozenset(re.findall(r"\$(\w+)", self.sql)))
 
-Params = Mapping[str, Any]
+    def bind(self, params: Params | None) -> dict[str, Any]:
+        """The values of the parameters the query names (a window's other values are left out)."""
+        return {k: v for k, v in (params or {}).items() if k in self.parameters}
 
 
 class Executor(Protocol):

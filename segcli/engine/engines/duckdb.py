@@ -32,15 +32,15 @@ class DuckDBExecutor:
 
     def rows(self, query: Query, params: Params | None = None) -> list[tuple[Any, ...]]:
         with duckdb_errors(self.label):
-            return self.con.execute(query.sql, dict(params or {})).fetchall()
+            return self.con.execute(query.sql, query.bind(params)).fetchall()
 
     def arrow(self, query: Query, params: Params | None = None) -> pyarrow.Table:
         with duckdb_errors(self.label):
-            return self.con.sql(query.sql, params=dict(params or {})).to_arrow_table()
+            return self.con.sql(query.sql, params=query.bind(params)).to_arrow_table()
 
     def create_table(self, name: str, query: Query, params: Params | None = None) -> None:
         with duckdb_errors(self.label):
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query.sql}", dict(params or {}))
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query.sql}", query.bind(params))
 
     def register(self, name: str, table: pyarrow.Table) -> None:
         with duckdb_errors(self.label):

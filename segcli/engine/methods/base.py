@@ -51,7 +51,6 @@ class Method(Protocol):
         """Segments come in facets, each a partition of the customers."""
         ...
 
-
     def default_table(self) -> SegmentTable | None:
         """The segment table segcli ships for the method; None when segments come from the data."""
         ...
