@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from segcli.engine.engines.base import Query
+from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method, method_names, register, unregister
 from segcli.engine.report import Insights, Period, SegmentResult, first_largest
 from segcli.engine.segments import SegmentTable
@@ -214,7 +215,8 @@ def test_toy_method_reaches_segment_json(toy: BigSpenders, cli: Any) -> None:
 def test_toy_method_reaches_the_table_view(toy: BigSpenders, cli: Any) -> None:
     run = cli(*small_args("--days", "30", "--method", "toy"))
     assert run.exit_code == 0, run.stderr
-    assert "Big spenders" in run.stdout and "Small spenders" in run.stdout
+    assert "Big spenders" in run.stdout
+    assert "Small spenders" in run.stdout
 
 
 def test_toy_method_reaches_http_and_openapi(toy: BigSpenders, tmp_path: Path, cli: Any) -> None:
@@ -239,5 +241,5 @@ def test_unknown_method_lists_the_registered_ones(cli: Any) -> None:
     run = cli(*small_args("--method", "toy"))
     assert run.exit_code == 2
     assert "Invalid segmentation_method. Must be one of: rfm, value, behavior" in run.stderr
-    with pytest.raises(Exception, match="Must be one of: rfm, value, behavior$"):
+    with pytest.raises(InvalidParameter, match=r"Must be one of: rfm, value, behavior$"):
         get_method("toy")
