@@ -15,7 +15,8 @@ from rich.text import Text
 
 from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
-from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
+from segcli.engine.report import DataQuality, Report
+from segcli.render.numbers import count, money, percent
 
 BAR_WIDTH = 10
 _INSIGHT_LABELS = (
@@ -24,15 +25,6 @@ _INSIGHT_LABELS = (
     ("fastest_growing_segment", "Fastest growing"),
     ("needs_attention", "Needs attention"),
 )
-
-
-def money(value: Decimal) -> str:
-    return f"{round_to(value, CENT):,.2f}"
-
-
-def share(part: Decimal | int, whole: Decimal | int) -> Decimal:
-    """part/whole in percent, one decimal (0 when the whole is 0)."""
-    return ratio(Decimal(part) * 100, whole, TENTH)
 
 
 def bar(fraction: Decimal, width: int = BAR_WIDTH) -> str:
@@ -100,11 +92,11 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
             (
                 s.name,
                 s.code,
-                f"{s.customer_count:,}",
-                f"{share(s.customer_count, total_customers)}%",
+                count(s.customer_count),
+                percent(s.customer_count, total_customers),
                 bar(Decimal(s.customer_count) / biggest),
                 money(s.revenue),
-                f"{share(s.revenue, total_revenue)}%",
+                percent(s.revenue, total_revenue),
                 bar(revenue_fraction),
                 money(s.average_order_value),
                 str(s.avg_days_since_last_purchase),

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +14,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
 
 from segcli.engine.behavior import FACET_TITLES
-from segcli.engine.report import TENTH, Report, SegmentResult, ratio
+from segcli.engine.report import Report, SegmentResult
 from segcli.render.pdf.fonts import SafeText
 
 PAGE_W, MARGIN = 210.0, 15.0
@@ -48,18 +47,6 @@ def generated_now() -> datetime:
 def stamp(moment: datetime) -> str:
     """A moment as 'YYYY-MM-DD HH:MM UTC'."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def percent(part: Decimal | int, whole: Decimal | int) -> str:
-    return f"{ratio(Decimal(part) * 100, whole, TENTH)}%"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 class ReportPdf(FPDF):
