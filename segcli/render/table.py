@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from decimal import Decimal
 from typing import IO
 
@@ -172,12 +171,13 @@ class TableRenderer:
     media_type = "text/plain"
     extension = "txt"
 
+    def __init__(self, width: int | None = 120) -> None:
+        self.width = width  # None: the terminal's own width
+
     def write(self, report: Report, params: ReportParams, out: IO[bytes]) -> None:
         text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
         try:
-            # a terminal's own width; in a pipe or file $COLUMNS, else 120
-            width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
-            console = Console(file=text, highlight=False, width=width)
+            console = Console(file=text, highlight=False, width=self.width)
             console.print(render(report, params, console.width))
         finally:
             text.detach()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,10 +36,7 @@ EN_DASH = "\N{EN DASH}"
 
 
 def generated_now() -> datetime:
-    """Now in UTC, or SOURCE_DATE_EPOCH when set (reproducible output)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
+    """Now in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0)
 
 
