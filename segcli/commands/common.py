@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from datetime import date
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +14,7 @@ from segcli.engine.atomic import atomic_write
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import ReportParams, validate_params
 from segcli.engine.settings import Settings, load_settings, parse_map
+from segcli.render import RenderSettings
 
 if TYPE_CHECKING:
     from segcli.engine.compute import ReportRequest
@@ -75,6 +78,19 @@ def parse_as_of(value: str | None) -> date | None:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def render_settings(output: str | None, environ: Mapping[str, str] | None = None) -> RenderSettings:
+    """What renderers need, resolved once: the terminal's own width when printing to one, else
+    $COLUMNS (default 120); the PDF's generated-at from SOURCE_DATE_EPOCH (reproducible output)."""
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS", "").strip()
+    to_terminal = (output is None or output == "-") and stdout_is_terminal()
+    epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
+    return RenderSettings(
+        width=None if to_terminal else int(columns) if columns.isdigit() else 120,
+        generated_at=datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None,
+    )
 
 
 def pick_format(

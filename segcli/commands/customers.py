@@ -5,6 +5,7 @@ from __future__ import annotations
 from segcli.commands.common import (
     check_output,
     pick_format,
+    render_settings,
     resolve_report,
     resolve_settings,
     write_with,
@@ -75,7 +76,7 @@ def customers(
         as_of=as_of,
     )
     name = pick_format(fmt, output, default_pipe="csv")
-    writer = get_list_writer(name)
+    writer = get_list_writer(name, render_settings(output))
     if name == "parquet" and output is None:
         raise InvalidParameter(
             "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"

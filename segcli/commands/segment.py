@@ -6,6 +6,7 @@ from segcli.commands.common import (
     cache_values,
     check_output,
     pick_format,
+    render_settings,
     resolve_report,
     resolve_settings,
     write_with,
@@ -86,7 +87,7 @@ def segment(
         as_of=as_of,
         compare=compare,
     )
-    renderer = get_renderer(pick_format(fmt, output))
+    renderer = get_renderer(pick_format(fmt, output), render_settings(output))
     check_output(output, renderer.binary)
     with Progress("Segmenting customers…"), open_cache(settings) as cache:
         report = get_report(settings, request, cache=cache)

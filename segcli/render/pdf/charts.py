@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from segcli.render.numbers import count, money
 from segcli.render.pdf.frame import (
     BLUE,
     CONTENT_W,
@@ -16,7 +17,6 @@ from segcli.render.pdf.frame import (
     PdfContext,
     ReportPdf,
     facet_title,
-    money,
 )
 
 
@@ -37,7 +37,7 @@ def charts(pdf: ReportPdf, ctx: PdfContext) -> None:
         BarChart(
             "Customers per segment",
             tuple(Decimal(s.customer_count) for s in shown),
-            tuple(f"{s.customer_count:,}" for s in shown),
+            tuple(count(s.customer_count) for s in shown),
             BLUE,
         ),
         BarChart(

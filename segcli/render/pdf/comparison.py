@@ -11,6 +11,8 @@ from fpdf.fonts import FontFace
 
 from segcli.engine.compare import NEW, change_pct, migration_summary
 from segcli.engine.report import CENT, ratio
+from segcli.render.numbers import change as size
+from segcli.render.numbers import count, money, plural
 from segcli.render.pdf.frame import (
     BLUE,
     CONTENT_W,
@@ -26,8 +28,6 @@ from segcli.render.pdf.frame import (
     PdfContext,
     ReportPdf,
     facet_title,
-    money,
-    plural,
 )
 from segcli.render.pdf.tables import fit_columns, natural_widths, styled_table, table_size
 
@@ -37,10 +37,10 @@ def signed_pct(pct: Decimal | None, now: Decimal | int) -> tuple[str, tuple[int,
     if pct is None:
         return ("new", BLUE) if now > 0 else ("\N{EM DASH}", MUTED)
     if pct > 0:
-        return f"+{pct:,}%", GREEN
+        return f"+{size(pct)}", GREEN
     if pct < 0:
-        return f"-{-pct:,}%", RED
-    return f"{pct}%", MUTED
+        return f"-{size(pct)}", RED
+    return size(pct), MUTED
 
 
 def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
@@ -58,8 +58,8 @@ def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
     for row in comparison["segments"]:
         cells = [
             (row["segment_name"], INK),
-            (f"{row['previous_customer_count']:,}", INK),
-            (f"{row['customer_count']:,}", INK),
+            (count(row["previous_customer_count"]), INK),
+            (count(row["customer_count"]), INK),
             signed_pct(row["customer_change_pct"], row["customer_count"]),
             (money(row["previous_revenue"]), INK),
             (money(row["revenue"]), INK),
@@ -90,12 +90,12 @@ def _matrix(pdf: ReportPdf, matrix: Mapping[str, Any]) -> None:
         *(
             [
                 r["from_segment"],
-                *(f"{n:,}" for n in r["customers"]),
-                "" if r["from_segment"] == NEW else f"{r['total']:,}",
+                *(count(n) for n in r["customers"]),
+                "" if r["from_segment"] == NEW else count(r["total"]),
             ]
             for r in rows
         ),
-        ["Now", *(f"{n:,}" for n in now_totals), "", ""],
+        ["Now", *(count(n) for n in now_totals), "", ""],
     ]
     grid = [[pdf.safe(text) for text in line] for line in grid]
     title = "Migration" + (f" {pdf.dash} {facet_title(matrix['facet'])}" if matrix["facet"] else "")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -15,7 +13,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
 
 from segcli.engine.methods.behavior import FACET_TITLES
-from segcli.engine.report import TENTH, Report, SegmentResult, ratio
+from segcli.engine.report import Report, SegmentResult
 from segcli.render.pdf.fonts import SafeText
 
 PAGE_W, MARGIN = 210.0, 15.0
@@ -38,28 +36,13 @@ EN_DASH = "\N{EN DASH}"
 
 
 def generated_now() -> datetime:
-    """Now in UTC, or SOURCE_DATE_EPOCH when set (reproducible output)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if epoch.isdigit():
-        return datetime.fromtimestamp(int(epoch), UTC)
+    """Now in UTC, to the second."""
     return datetime.now(UTC).replace(microsecond=0)
 
 
 def stamp(moment: datetime) -> str:
     """A moment as 'YYYY-MM-DD HH:MM UTC'."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def percent(part: Decimal | int, whole: Decimal | int) -> str:
-    return f"{ratio(Decimal(part) * 100, whole, TENTH)}%"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
 class ReportPdf(FPDF):

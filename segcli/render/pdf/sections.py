@@ -9,6 +9,7 @@ from fpdf.fonts import FontFace
 
 from segcli.engine.methods import get_method
 from segcli.engine.report import CENT, DataQuality, Report, ratio
+from segcli.render.numbers import count, money, percent, plural
 from segcli.render.pdf.frame import (
     AMBER,
     BLUE,
@@ -26,9 +27,6 @@ from segcli.render.pdf.frame import (
     PdfContext,
     ReportPdf,
     facet_title,
-    money,
-    percent,
-    plural,
     stamp,
 )
 from segcli.render.pdf.tables import fit_columns, styled_table, table_size
@@ -84,8 +82,8 @@ def meta_grid(pdf: ReportPdf, ctx: PdfContext) -> None:
 def kpi_tiles(pdf: ReportPdf, ctx: PdfContext) -> None:
     report = ctx.report
     tiles = (
-        ("Customers", f"{report.total_customers:,}"),
-        ("Orders", f"{report.total_sales:,}"),
+        ("Customers", count(report.total_customers)),
+        ("Orders", count(report.total_sales)),
         ("Revenue", money(ratio(report.total_revenue, 1, CENT))),
         ("Average order value", money(ratio(report.total_revenue, report.total_sales, CENT))),
     )
@@ -169,7 +167,7 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             [
                 s.name,
                 s.code,
-                f"{s.customer_count:,}",
+                count(s.customer_count),
                 percent(s.customer_count, report.total_customers),
                 money(s.total_revenue),
                 percent(s.revenue, report.total_revenue),
@@ -190,7 +188,7 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             [
                 label,
                 "",
-                f"{customers:,}",
+                count(customers),
                 percent(customers, report.total_customers),
                 money(ratio(revenue, 1, CENT)),
                 percent(revenue, report.total_revenue),
@@ -247,11 +245,11 @@ def _quality_rows(quality: DataQuality) -> list[tuple[str, str]]:
         return ", ".join(f"{name} {count:,}" for name, count in counts.items()) or "none"
 
     return [
-        ("Sales dated in the window", f"{quality.rows_read:,}"),
-        ("Sales in scope (counted in this report)", f"{quality.rows_in_scope:,}"),
+        ("Sales dated in the window", count(quality.rows_read)),
+        ("Sales in scope (counted in this report)", count(quality.rows_in_scope)),
         ("Excluded by status", listing(dict(quality.excluded_by_status))),
         ("Unknown status (excluded)", listing(dict(quality.unknown_status))),
-        ("Anonymous sales (no customer, excluded)", f"{quality.anonymous_sales:,}"),
+        ("Anonymous sales (no customer, excluded)", count(quality.anonymous_sales)),
     ]
 
 
