@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from segcli.engine.compare import NEW, change_pct, migration_summary
+from segcli.engine.comparison import NEW, Comparison, MigrationMatrix
 from segcli.engine.report import CENT, ratio
 from segcli.render.numbers import change as size
 from segcli.render.numbers import count, money, plural
@@ -43,7 +41,7 @@ def signed_pct(pct: Decimal | None, now: Decimal | int) -> tuple[str, tuple[int,
     return size(pct), MUTED
 
 
-def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
+def _change_table(pdf: ReportPdf, comparison: Comparison) -> None:
     """Per segment: customers and revenue in the previous window and now, and their change."""
     heading_row = [
         "Segment",
@@ -55,17 +53,17 @@ def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
         "Change",
     ]
     body: list[tuple[str | None, list[tuple[str, tuple[int, int, int]]]]] = []
-    for row in comparison["segments"]:
+    for row in comparison.segments:
         cells = [
-            (row["segment_name"], INK),
-            (count(row["previous_customer_count"]), INK),
-            (count(row["customer_count"]), INK),
-            signed_pct(row["customer_change_pct"], row["customer_count"]),
-            (money(row["previous_revenue"]), INK),
-            (money(row["revenue"]), INK),
-            signed_pct(row["revenue_change_pct"], row["revenue"]),
+            (row.segment_name, INK),
+            (count(row.previous_customer_count), INK),
+            (count(row.customer_count), INK),
+            signed_pct(row.customer_change_pct, row.customer_count),
+            (money(row.previous_revenue), INK),
+            (money(row.revenue), INK),
+            signed_pct(row.revenue_change_pct, row.revenue),
         ]
-        body.append((row.get("facet"), [(pdf.safe(text), color) for text, color in cells]))
+        body.append((row.facet, [(pdf.safe(text), color) for text, color in cells]))
     rows = [heading_row, *([text for text, _ in cells] for _, cells in body)]
     size = table_size(pdf, rows, sizes=(8, 7.5, 7, 6.5))
     widths = fit_columns(pdf, rows)
@@ -80,26 +78,26 @@ def _change_table(pdf: ReportPdf, comparison: Mapping[str, Any]) -> None:
                 row.cell(text, style=FontFace(color=color, size_pt=size) if color != INK else None)
 
 
-def _matrix(pdf: ReportPdf, matrix: Mapping[str, Any]) -> None:
+def _matrix(pdf: ReportPdf, matrix: MigrationMatrix) -> None:
     """One migration matrix as a table: previous segments (and new) by current segments (and lapsed)."""
-    columns: list[str] = matrix["columns"]
-    rows = matrix["rows"]
-    now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns) - 1)]
+    columns = matrix.columns
+    rows = matrix.rows
+    now_totals = matrix.now_totals
     grid = [
         ["Previous segment", *columns, "Before"],
         *(
             [
-                r["from_segment"],
-                *(count(n) for n in r["customers"]),
-                "" if r["from_segment"] == NEW else count(r["total"]),
+                r.from_segment,
+                *(count(n) for n in r.customers),
+                "" if r.from_segment == NEW else count(r.total),
             ]
             for r in rows
         ),
         ["Now", *(count(n) for n in now_totals), "", ""],
     ]
     grid = [[pdf.safe(text) for text in line] for line in grid]
-    title = "Migration" + (f" {pdf.dash} {facet_title(matrix['facet'])}" if matrix["facet"] else "")
-    summary = " · ".join(f"{key} {count:,}" for key, count in migration_summary(matrix).items())
+    title = "Migration" + (f" {pdf.dash} {facet_title(matrix.facet)}" if matrix.facet else "")
+    summary = " · ".join(f"{key} {n:,}" for key, n in matrix.summary.items())
     if pdf.will_page_break(12 + 6 * len(grid)):
         pdf.add_page()
     pdf.ln(3)
@@ -136,10 +134,10 @@ def _matrix(pdf: ReportPdf, matrix: Mapping[str, Any]) -> None:
             table.row([grid[0][0], *(grid[0][k] for k in chunk)])
             for i, line in enumerate(grid[1:-1]):
                 row = table.row()
-                name = rows[i]["from_segment"]
+                name = rows[i].from_segment
                 row.cell(line[0], style=FontFace(color=BLUE, size_pt=size) if name == NEW else None)
                 for k in chunk:
-                    value = rows[i]["customers"][k - 1] if k <= len(columns) else None
+                    value = rows[i].customers[k - 1] if k <= len(columns) else None
                     stayed = k <= len(columns) - 1 and columns[k - 1] == name
                     style = stayed_style if stayed else (muted if value == 0 or k > len(columns) else None)
                     row.cell(line[k], style=style)
@@ -150,14 +148,15 @@ def _matrix(pdf: ReportPdf, matrix: Mapping[str, Any]) -> None:
         pdf.ln(1.5)
 
 
-def comparison_page(pdf: ReportPdf, ctx: PdfContext, comparison: Mapping[str, Any]) -> None:
+def comparison_page(pdf: ReportPdf, ctx: PdfContext, comparison: Comparison) -> None:
     """How customers moved: the change per segment and the migration matrices, on a page of their own."""
     report = ctx.report
-    before = comparison["previous_period"]
+    before = comparison.previous_period
     pdf.add_page()
     pdf.section("How customers moved", needed=40)
     pdf.font(8.5)
-    window = f"{before['start_date']} {EN_DASH} {before['end_date']} ({plural(before['days'], 'day')})"
+    days = plural(before.days, "day")
+    window = f"{before.start_date.isoformat()} {EN_DASH} {before.end_date.isoformat()} ({days})"
     pdf.multi_cell(
         CONTENT_W,
         4.5,
@@ -165,21 +164,21 @@ def comparison_page(pdf: ReportPdf, ctx: PdfContext, comparison: Mapping[str, An
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
-    old_customers, old_revenue = comparison["previous_total_customers"], comparison["previous_total_revenue"]
+    old_customers, old_revenue = comparison.previous_total_customers, comparison.previous_total_revenue
     customers = report.total_customers
     revenue = ratio(report.total_revenue, 1, CENT)
     line = (
         f"Customers {old_customers:,} → {customers:,} "
-        f"({signed_pct(change_pct(customers, old_customers), customers)[0]}) · "
+        f"({signed_pct(comparison.customer_change_pct, customers)[0]}) · "
         f"revenue {money(old_revenue)} → {money(revenue)} "
-        f"({signed_pct(change_pct(revenue, old_revenue), revenue)[0]})"
+        f"({signed_pct(comparison.revenue_change_pct, revenue)[0]})"
     )
     pdf.font(8.5, bold=True)
     pdf.multi_cell(CONTENT_W, 4.5, pdf.safe(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
-    if comparison["segments"]:
+    if comparison.segments:
         _change_table(pdf, comparison)
-    for matrix in comparison["migration"]:
+    for matrix in comparison.migration:
         _matrix(pdf, matrix)
     pdf.ln(1)
     pdf.font(6.5, color=MUTED)

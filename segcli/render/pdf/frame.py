@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import TTFFont
 
+from segcli.engine.comparison import Comparison
 from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.engine.report import Report, SegmentResult
 from segcli.render.pdf.fonts import SafeText
@@ -134,7 +135,7 @@ class PdfContext:
     report: Report
     shown: tuple[SegmentResult, ...]
     generated_at: datetime
-    comparison: Mapping[str, Any] | None = None  # with its rows filtered like `shown`
+    comparison: Comparison | None = None  # with its rows filtered like `shown`
 
 
 def facet_title(facet: str | None) -> str:
