@@ -159,13 +159,15 @@ def test_the_far_zones_never_share_a_date() -> None:
 def test_a_duckdb_error_during_scoring_is_one_line() -> None:
     method = get_method("rfm")
     window = {"start": date(2026, 11, 1), "end": AS_OF, "days": 20}
-    with duckdb_engine("UTC", "broken.csv") as ex, pytest.raises(SourceError) as caught:
+    table = default_tables()["rfm"]
+    with duckdb_engine("UTC", "broken.csv") as ex:
         # a window table whose amounts are text: the scoring query's sum() fails in DuckDB
         ex.con.execute(
             "CREATE TEMP TABLE window_sales AS SELECT 'c1' AS customer_id, DATE '2026-11-02' AS sale_date, "
             "'ten' AS amount, 'completed' AS status"
         )
-        method.window_segments(ex, window, default_tables()["rfm"], "now", members=False)
+        with pytest.raises(SourceError) as caught:
+            method.window_segments(ex, window, table, "now", members=False)
     message = str(caught.value)
     assert message.startswith("broken.csv: ")
     assert "\n" not in message
@@ -201,5 +203,5 @@ def test_integer_parameters_fit_64_bits(value: int, ok: bool) -> None:
         if ok:
             assert validate_params(storefront_id=given).storefront_id == value
         else:
-            with pytest.raises(InvalidParameter, match="Invalid storefront_id. Must be an integer"):
+            with pytest.raises(InvalidParameter, match=r"Invalid storefront_id\. Must be an integer"):
                 validate_params(storefront_id=given)
