@@ -21,7 +21,7 @@ from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import check_segment_filter
 from segcli.engine.report import Insights, Period, SegmentResult
 from segcli.engine.segments import SegmentTable
-from segcli.engine.sources import ITEMS_TABLE, WINDOW_TABLE
+from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE
 from segcli.engine.sql import INCLUDED_SQL, sql_literal
 
 if TYPE_CHECKING:

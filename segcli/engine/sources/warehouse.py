@@ -27,30 +27,29 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
-from segcli.engine.sources import (
-    _FLOAT_TYPES,
-    _INT_TYPES,
-    _TS_NAIVE,
+from segcli.engine.sources.base import (
     ITEMS_TABLE,
     MONEY_TYPE,
     WINDOW_TABLE,
     Build,
-    ColumnPlan,
     Scope,
-    ScopeFilter,
     Source,
-    _quote_value,
-    check_business_rows,
-    check_items,
-    check_values,
-    finish_window,
-    inline_params,
+    quote_value,
+)
+from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
+from segcli.engine.sources.plan import (
+    FLOAT_TYPES,
+    INT_TYPES,
+    TS_NAIVE,
+    ColumnPlan,
+    ScopeFilter,
     items_select,
     money_columns,
     scope_filter,
     window_items_select,
     window_select,
 )
+from segcli.engine.sql import inline_params
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,14 +79,14 @@ class LoadResult:
 
 def _stored_id(plan: ColumnPlan, name: str) -> str:
     kind = plan.kind(name)
-    target = "BIGINT" if kind in _INT_TYPES | _FLOAT_TYPES else "VARCHAR"
+    target = "BIGINT" if kind in INT_TYPES | FLOAT_TYPES else "VARCHAR"
     return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
 
 
 def _stored_date(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str) -> str:
     """sale_date as it is kept: typed as the source typed it; text typed when all of one kind."""
     raw, kind = plan.raw("sale_date"), plan.kind("sale_date")
-    if kind in _TS_NAIVE:
+    if kind in TS_NAIVE:
         return f"CAST({raw} AS TIMESTAMP)"
     if kind != "VARCHAR":
         return raw
@@ -113,7 +112,7 @@ def _check_fits(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, co
     if bad:
         raise DataError(
             f"{plan.label}: {plan.describe(name)} has a value that does not fit {MONEY_TYPE} "
-            f"(at most 4 decimal places): {_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+            f"(at most 4 decimal places): {quote_value(bad[0][1])} (sale_id {bad[0][0]})"
         )
 
 
@@ -238,7 +237,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
         ).fetchall()
         if dup:
             raise DataError(
-                f"{source.label}: sale_id {_quote_value(dup[0][1])} of business {dup[0][0]} "
+                f"{source.label}: sale_id {quote_value(dup[0][1])} of business {dup[0][0]} "
                 f"is already in {db} (append only new sales)"
             )
         new_sales = f"(SELECT * FROM old.{SALES} UNION ALL BY NAME SELECT * FROM {new_sales})"
@@ -262,7 +261,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
             f"SELECT sale_id FROM load_items_out SEMI JOIN old.{ITEMS} USING (sale_id) ORDER BY 1 LIMIT 1"
         ).fetchall()
         if dup:
-            raise DataError(f"{source.label}: items of sale_id {_quote_value(dup[0][0])} are already in {db}")
+            raise DataError(f"{source.label}: items of sale_id {quote_value(dup[0][0])} are already in {db}")
     item_parts = ([f"SELECT * FROM old.{ITEMS}"] if old_items else []) + (
         ["SELECT * FROM load_items_out"] if items else []
     )
