@@ -10,7 +10,7 @@ import pytest
 
 from segcli.commands.common import render_settings
 from segcli.render import RenderSettings, get_renderer
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SMALL_SALES
 from tests.test_export_pdf import pages_text, small_report
 
 
@@ -49,3 +49,20 @@ def test_no_renderer_module_reads_the_environment() -> None:
     assert len(sources) > 10
     for path in sources:
         assert not re.search(r"\bos\.environ\b|\bgetenv\(", path.read_text()), path
+
+
+def test_the_api_resolves_the_pdf_moment_once_from_its_environment(cli) -> None:
+    target = "/api/reports/customers/segmentation/?days=30&export_format=pdf"
+    run = cli(
+        "serve",
+        "--source",
+        SMALL_SALES,
+        "--as-of",
+        "2026-11-20",
+        "--no-cache",
+        "--get",
+        target,
+        env={"SOURCE_DATE_EPOCH": "1790000000"},
+    )
+    assert run.exit_code == 0, run.stderr
+    assert "Generated 2026-09-21 14:13 UTC" in pages_text(run.stdout_bytes)[0]

@@ -6,7 +6,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,16 +81,9 @@ def stdout_is_terminal() -> bool:
 
 
 def render_settings(output: str | None, environ: Mapping[str, str] | None = None) -> RenderSettings:
-    """What renderers need, resolved once: the terminal's own width when printing to one, else
-    $COLUMNS (default 120); the PDF's generated-at from SOURCE_DATE_EPOCH (reproducible output)."""
-    env = os.environ if environ is None else environ
-    columns = env.get("COLUMNS", "").strip()
+    """What renderers need, resolved once from the environment and where the output goes."""
     to_terminal = (output is None or output == "-") and stdout_is_terminal()
-    epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
-    return RenderSettings(
-        width=None if to_terminal else int(columns) if columns.isdigit() else 120,
-        generated_at=datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None,
-    )
+    return RenderSettings.from_environ(os.environ if environ is None else environ, to_terminal)
 
 
 def pick_format(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from segcli.engine.errors import InvalidParameter
@@ -18,6 +18,17 @@ class RenderSettings:
 
     width: int | None = 120  # terminal columns; None: the terminal's own width
     generated_at: datetime | None = None  # the PDF's "Generated" moment; None: now
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], to_terminal: bool) -> RenderSettings:
+        """The terminal's own width when printing to one, else $COLUMNS (default 120); the PDF's
+        generated-at from SOURCE_DATE_EPOCH when set (reproducible output)."""
+        columns = environ.get("COLUMNS", "").strip()
+        epoch = environ.get("SOURCE_DATE_EPOCH", "").strip()
+        return cls(
+            width=None if to_terminal else int(columns) if columns.isdigit() else 120,
+            generated_at=datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else None,
+        )
 
 
 class Renderer(Protocol):

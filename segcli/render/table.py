@@ -165,6 +165,8 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
 
 
 class TableRenderer:
+    """The terminal report; `width` in columns (None: the terminal's own)."""
+
     binary = False
     media_type = "text/plain"
     extension = "txt"

@@ -60,6 +60,8 @@ def render_pdf(
 
 
 class PdfRenderer:
+    """The PDF renderer; `generated_at` fixes the moment printed (default: now)."""
+
     binary = True
     media_type = "application/pdf"
     extension = "pdf"

@@ -132,6 +132,8 @@ class ReportPdf(FPDF):
 
 @dataclass(frozen=True)
 class PdfContext:
+    """What every section draws from: the report, its shown segments and comparison, the moment."""
+
     report: Report
     shown: tuple[SegmentResult, ...]
     generated_at: datetime
@@ -139,4 +141,5 @@ class PdfContext:
 
 
 def facet_title(facet: str | None) -> str:
+    """A behavior facet's title (empty for rfm and value)."""
     return FACET_TITLES.get(facet, facet) if facet is not None else ""

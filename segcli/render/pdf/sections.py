@@ -33,6 +33,7 @@ from segcli.render.pdf.tables import fit_columns, styled_table, table_size
 
 
 def title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """The navy band at the top of page 1: title, business, method, storefront."""
     report = ctx.report
     pdf.set_fill_color(*NAVY)
     pdf.rect(0, 0, PAGE_W, 30, style="F")
@@ -50,6 +51,7 @@ def title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
 
 
 def meta_grid(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """Window, as-of, generated-at, business, method and storefront in a 3 x 2 grid."""
     report, period = ctx.report, ctx.report.period
     window = f"{period.start_date.isoformat()} {EN_DASH} {period.end_date.isoformat()} ({plural(period.days, 'day')})"
     cells = (
@@ -80,6 +82,7 @@ def meta_grid(pdf: ReportPdf, ctx: PdfContext) -> None:
 
 
 def kpi_tiles(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """Customers, orders, revenue and average order value as four tiles."""
     report = ctx.report
     tiles = (
         ("Customers", count(report.total_customers)),
@@ -115,13 +118,14 @@ def _insight_detail(report: Report, name: str | None) -> tuple[str, str]:
 
 
 def insights(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """The four insights as cards, each with its segment's customers and revenue."""
     report = ctx.report
-    insights = report.insights
+    found = report.insights
     cards = (
-        ("Highest revenue", insights.highest_revenue_segment, GREEN),
-        ("Largest segment", insights.largest_segment, BLUE),
-        ("Fastest growing", insights.fastest_growing_segment, VIOLET),
-        ("Needs attention", insights.needs_attention, AMBER),
+        ("Highest revenue", found.highest_revenue_segment, GREEN),
+        ("Largest segment", found.largest_segment, BLUE),
+        ("Fastest growing", found.fastest_growing_segment, VIOLET),
+        ("Needs attention", found.needs_attention, AMBER),
     )
     pdf.section("Insights", needed=24)
     gap = 4
@@ -147,6 +151,7 @@ def insights(pdf: ReportPdf, ctx: PdfContext) -> None:
 
 
 def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """The shown segments with counts, shares and averages, and a total row for one partition."""
     report, shown = ctx.report, ctx.shown
     rows = [
         [
@@ -226,6 +231,7 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
 
 
 def actions(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """What each shown segment means and its recommended actions."""
     pdf.section("Recommended actions", needed=30)
     with styled_table(pdf, (42, 58, 80), ("LEFT", "LEFT", "LEFT"), size=8, v_align="TOP") as table:
         table.row(["Segment", "What it means", "Recommended actions"])
@@ -254,6 +260,7 @@ def _quality_rows(quality: DataQuality) -> list[tuple[str, str]]:
 
 
 def data_quality(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """The rows read, in scope, excluded, of unknown status and anonymous."""
     pdf.section("Data quality", needed=36)
     with styled_table(pdf, (70, 110), ("LEFT", "LEFT"), size=8, headings=False) as table:
         for label, value in _quality_rows(ctx.report.data_quality):
