@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
 from segcli.engine.sources.plan import EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
-    import duckdb
+    from segcli.engine.engines.base import Executor
 
 GROUPS_TABLE = "window_groups"
 # one grouped pass over a window that holds every status: rows per day, raw status text (few
 # distinct values, normalised afterwards), anonymity and currency
 GROUPS_FROM_WINDOW_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {GROUPS_TABLE} AS
 SELECT sale_date, {normal_status("_raw_status")} AS status, anonymous, currency,
        sum(rows) AS rows
 FROM (SELECT sale_date, _raw_status, customer_id IS NULL AS anonymous, {{currency}} AS currency,
@@ -25,10 +25,10 @@ FROM (SELECT sale_date, _raw_status, customer_id IS NULL AS anonymous, {{currenc
       FROM {WINDOW_TABLE} GROUP BY ALL)
 GROUP BY ALL
 """
-QUALITY_FROM_GROUPS_SQL = f"""
-CREATE OR REPLACE TEMP VIEW {QUALITY_TABLE} AS
-SELECT sale_date, status, anonymous, sum(rows) AS rows FROM {GROUPS_TABLE} GROUP BY ALL
-"""
+QUALITY_FROM_GROUPS = Query(
+    "checks.quality",
+    f"SELECT sale_date, status, anonymous, sum(rows) AS rows FROM {GROUPS_TABLE} GROUP BY ALL",
+)
 
 
 def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
@@ -43,13 +43,14 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
     return bad, decimals
 
 
-def _fail_money(
-    con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, name: str, condition: str, what: str
-) -> None:
+def _fail_money(ex: Executor, plan: ColumnPlan, table: str, name: str, condition: str, what: str) -> None:
     raw = f"_raw_{name}" if plan.kind(name) not in EXACT_TYPES else "NULL"
-    sale_id, value = con.execute(
-        f"SELECT sale_id, {raw} FROM {table} WHERE {condition} ORDER BY sale_id LIMIT 1"
-    ).fetchall()[0]
+    sale_id, value = ex.rows(
+        Query(
+            "checks.money_example",
+            f"SELECT sale_id, {raw} FROM {table} WHERE {condition} ORDER BY sale_id LIMIT 1",
+        )
+    )[0]
     if value is None or not str(value).strip():
         raise DataError(f"{plan.label}: {plan.describe(name)} is empty (sale_id {sale_id})")
     raise DataError(f"{plan.label}: {plan.describe(name)} {what}: {quote_value(value)} (sale_id {sale_id})")
@@ -59,9 +60,7 @@ def _fail_money(
 _BITMAP_RANGE = 1 << 28
 
 
-def _has_duplicates(
-    con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], rows: int, low: Any, high: Any
-) -> bool:
+def _has_duplicates(ex: Executor, table: str, key: Sequence[str], rows: int, low: Any, high: Any) -> bool:
     """Whether two rows of `table` share a key: a bitmap for compact integer sale_ids."""
     if rows < 2:
         return False
@@ -73,7 +72,7 @@ def _has_duplicates(
         sql = f"SELECT bit_count(bitstring_agg(sale_id, {int(low)}, {int(high)})) FROM {table}"
     else:
         sql = f"SELECT count(DISTINCT sale_id) FROM {table}"
-    distinct: int = con.execute(sql).fetchall()[0][0]
+    distinct: int = ex.rows(Query("checks.distinct_ids", sql))[0][0]
     return distinct < rows
 
 
@@ -90,7 +89,7 @@ def _money_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
 
 
 def _raise_problems(
-    con: duckdb.DuckDBPyConnection,
+    ex: Executor,
     plan: ColumnPlan,
     table: str,
     key: Sequence[str],
@@ -107,15 +106,18 @@ def _raise_problems(
         raise DataError(f"{plan.label}: {plan.describe('sale_id')} has an empty value")
     for (what, condition, name), count in zip(checks, totals[4:], strict=True):
         if count:
-            _fail_money(con, plan, table, name, condition, what)
+            _fail_money(ex, plan, table, name, condition, what)
     duplicates = (
-        distinct_ids < rows if distinct_ids is not None else _has_duplicates(con, table, key, rows, low, high)
+        distinct_ids < rows if distinct_ids is not None else _has_duplicates(ex, table, key, rows, low, high)
     )
     if duplicates:
         keys = ", ".join(key)
-        *values, count = con.execute(
-            f"SELECT {keys}, count(*) FROM {table} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 1"
-        ).fetchall()[0]
+        *values, count = ex.rows(
+            Query(
+                "checks.duplicate_example",
+                f"SELECT {keys}, count(*) FROM {table} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 1",
+            )
+        )[0]
         where = "the business" if len(values) == 1 else f"business {values[0]}"
         raise DataError(
             f"{plan.label}: {plan.describe('sale_id')} has a duplicate value "
@@ -125,7 +127,7 @@ def _raise_problems(
 
 
 def check_values(
-    con: duckdb.DuckDBPyConnection,
+    ex: Executor,
     plan: ColumnPlan,
     table: str = WINDOW_TABLE,
     key: Sequence[str] = ("sale_id",),
@@ -138,12 +140,12 @@ def check_values(
     checks = _money_checks(plan)
     aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
     aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
-    totals = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchall()[0]
-    return _raise_problems(con, plan, table, key, checks, totals)
+    totals = ex.rows(Query("checks.value_totals", f"SELECT {', '.join(aggregates)} FROM {table}"))[0]
+    return _raise_problems(ex, plan, table, key, checks, totals)
 
 
 def check_window(
-    con: duckdb.DuckDBPyConnection,
+    ex: Executor,
     plan: ColumnPlan,
     id_bounds: tuple[int, int] | None = None,
     currency: bool = True,
@@ -161,22 +163,23 @@ def check_window(
     bitmap = id_bounds is not None and 0 <= id_bounds[1] - id_bounds[0] < _BITMAP_RANGE
     if id_bounds is not None and bitmap:
         aggregates.append(f"bit_count(bitstring_agg(sale_id, {int(id_bounds[0])}, {int(id_bounds[1])}))")
-    row = con.execute(f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}").fetchall()[0]
+    row = ex.rows(Query("checks.window_totals", f"SELECT {', '.join(aggregates)} FROM {WINDOW_TABLE}"))[0]
     distinct_ids = row[-1] if bitmap else None
-    rows = _raise_problems(
-        con, plan, WINDOW_TABLE, ("sale_id",), checks, row[: 4 + len(checks)], distinct_ids
-    )
+    rows = _raise_problems(ex, plan, WINDOW_TABLE, ("sale_id",), checks, row[: 4 + len(checks)], distinct_ids)
     if currency:
-        _check_currency(con, plan, WINDOW_TABLE, f"status IN {INCLUDED_SQL} AND customer_id IS NOT NULL")
+        _check_currency(ex, plan, WINDOW_TABLE, f"status IN {INCLUDED_SQL} AND customer_id IS NOT NULL")
     return rows
 
 
-def _check_currency(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, in_scope: str) -> None:
+def _check_currency(ex: Executor, plan: ColumnPlan, table: str, in_scope: str) -> None:
     if not plan.has("currency"):
         return
-    currencies = con.execute(
-        f"SELECT DISTINCT currency FROM {table} WHERE {in_scope} AND currency IS NOT NULL ORDER BY currency LIMIT 5"
-    ).fetchall()
+    currencies = ex.rows(
+        Query(
+            "checks.currencies",
+            f"SELECT DISTINCT currency FROM {table} WHERE {in_scope} AND currency IS NOT NULL ORDER BY currency LIMIT 5",
+        )
+    )
     if len(currencies) > 1:
         raise DataError(
             f"{plan.label}: {plan.describe('currency')} holds more than one currency in scope "
@@ -185,7 +188,7 @@ def _check_currency(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str
 
 
 def finish_window(
-    con: duckdb.DuckDBPyConnection,
+    ex: Executor,
     plan: ColumnPlan,
     id_bounds: tuple[int, int] | None = None,
     validated: bool = False,
@@ -195,20 +198,26 @@ def finish_window(
     `validated`: the rows passed every value check already (a warehouse checks them when loaded),
     so only what depends on the scope (one currency) is checked here.
     """
-    rows = None if validated else check_window(con, plan, id_bounds, currency=False)
-    con.execute(GROUPS_FROM_WINDOW_SQL.format(currency="currency" if plan.has("currency") else "NULL"))
-    _check_currency(con, plan, GROUPS_TABLE, f"status IN {INCLUDED_SQL} AND NOT anonymous")
-    con.execute(QUALITY_FROM_GROUPS_SQL)
+    rows = None if validated else check_window(ex, plan, id_bounds, currency=False)
+    groups = GROUPS_FROM_WINDOW_SQL.format(currency="currency" if plan.has("currency") else "NULL")
+    ex.create_table(GROUPS_TABLE, Query("checks.groups", groups))
+    _check_currency(ex, plan, GROUPS_TABLE, f"status IN {INCLUDED_SQL} AND NOT anonymous")
+    ex.create_table(QUALITY_TABLE, QUALITY_FROM_GROUPS)
     if rows is None:
-        rows = int(con.execute(f"SELECT coalesce(sum(rows), 0) FROM {GROUPS_TABLE}").fetchall()[0][0])
+        rows = int(
+            ex.rows(Query("checks.group_rows", f"SELECT coalesce(sum(rows), 0) FROM {GROUPS_TABLE}"))[0][0]
+        )
     return rows
 
 
-def check_items(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str = ITEMS_TABLE) -> None:
+def check_items(ex: Executor, plan: ColumnPlan, table: str = ITEMS_TABLE) -> None:
     """Raise DataError for the first line_total that is not a number."""
-    bad = con.execute(
-        f"SELECT sale_id, _raw_line_total FROM {table} WHERE line_total IS NULL LIMIT 1"
-    ).fetchall()
+    bad = ex.rows(
+        Query(
+            "checks.bad_line_total",
+            f"SELECT sale_id, _raw_line_total FROM {table} WHERE line_total IS NULL LIMIT 1",
+        )
+    )
     if bad:
         raise DataError(
             f"{plan.label}: {plan.describe('line_total')} has a value that is not a number: "
@@ -217,7 +226,7 @@ def check_items(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str = I
 
 
 def check_business_rows(
-    con: duckdb.DuckDBPyConnection,
+    ex: Executor,
     plan: ColumnPlan,
     relation: str,
     params: Mapping[str, Any],
@@ -244,16 +253,23 @@ def check_business_rows(
     conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
     failing = set(conditions)
     if one_pass:
-        found = con.execute(
-            f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+        found = ex.rows(
+            Query(
+                "checks.business_checks",
+                f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+            ),
             business_params,
-        ).fetchall()[0]
+        )[0]
         failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
     if "business" in failing:
         raw = f"CAST({plan.raw('business_id')} AS VARCHAR)"
-        bad = con.execute(
-            f"SELECT {raw} FROM {relation} WHERE {conditions['business']} LIMIT 1", dict(params)
-        ).fetchall()
+        bad = ex.rows(
+            Query(
+                "checks.business_example",
+                f"SELECT {raw} FROM {relation} WHERE {conditions['business']} LIMIT 1",
+            ),
+            dict(params),
+        )
         if bad:
             value = bad[0][0]
             if value is None or not value.strip():
@@ -263,10 +279,13 @@ def check_business_rows(
                 f"{quote_value(value)}"
             )
     if "storefront" in failing:
-        bad = con.execute(
-            f"SELECT {raw_storefront} FROM {relation} WHERE {conditions['storefront']} LIMIT 1",
+        bad = ex.rows(
+            Query(
+                "checks.storefront_example",
+                f"SELECT {raw_storefront} FROM {relation} WHERE {conditions['storefront']} LIMIT 1",
+            ),
             business_params,
-        ).fetchall()
+        )
         if bad:
             raise DataError(
                 f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
@@ -274,11 +293,14 @@ def check_business_rows(
             )
     if "date" not in failing:
         return
-    bad = con.execute(
-        f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
-        f"WHERE {conditions['date']} LIMIT 1",
+    bad = ex.rows(
+        Query(
+            "checks.date_example",
+            f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
+            f"WHERE {conditions['date']} LIMIT 1",
+        ),
         business_params,
-    ).fetchall()
+    )
     if bad:
         value, sale_id = bad[0]
         if value is None or not value.strip():

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import duckdb_errors, first_line
+from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
@@ -118,9 +119,13 @@ class FileScan:
             plan = self.plan(con)
             rel, params = self.relation(self.money_columns(plan))
             build(plan, rel, params)
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+        except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError) as exc:
+            # a check run through an executor arrives as a SourceError caused by the DuckDB error
+            cause = exc.__cause__ if isinstance(exc, SourceError) else exc
+            if not isinstance(cause, duckdb.ConversionException | duckdb.InvalidInputException):
+                raise
             if self.kind != "csv" or self.all_varchar:
-                raise SourceError(f"{self.pattern}: {first_line(exc)}") from exc
+                raise SourceError(f"{self.pattern}: {first_line(cause)}") from cause
             self.all_varchar, self._plan = True, None
             plan = self.plan(con)
             rel, params = self.relation()
@@ -167,7 +172,9 @@ class FileSource(Source):
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             flt = scope_filter(plan, scope, self.default_business_id)
-            check_business_rows(con, plan, rel, params, flt, one_pass=self.sales.kind == "csv")
+            check_business_rows(
+                DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=self.sales.kind == "csv"
+            )
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
@@ -184,7 +191,8 @@ class FileSource(Source):
             self.sales.run(con, build)
             plan = self.sales.plan(con)
             self._columns = set(plan.source_of)
-            self.rows_fetched += finish_window(con, plan, self.sales.id_bounds(con, plan))
+            ex = DuckDBExecutor(con, self.label)
+            self.rows_fetched += finish_window(ex, plan, self.sales.id_bounds(con, plan))
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:
@@ -199,7 +207,7 @@ class FileSource(Source):
 
         with duckdb_errors(scan.pattern):
             scan.run(con, build)
-            check_items(con, scan.plan(con))
+            check_items(DuckDBExecutor(con, scan.pattern), scan.plan(con))
 
     def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         self.sales.run(con, build)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from segcli.engine.db import duckdb_errors
+from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, Build, Scope, Source
@@ -304,7 +305,7 @@ class PostgresSource(Source):
                     f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, 'TRUE')}"
                 )
             with duckdb_errors(self.label):
-                check_window(con, plan)
+                check_window(DuckDBExecutor(con, self.label), plan)
                 self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
 
     def _quality(self, conn: Any, con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> bool:
@@ -344,7 +345,7 @@ class PostgresSource(Source):
             with duckdb_errors(plan.label), self._arrow(conn, con, "pg_items", sql, bind.values) as rel:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, rel)}")
             with duckdb_errors(plan.label):
-                check_items(con, plan)
+                check_items(DuckDBExecutor(con, plan.label), plan)
 
     def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         with self._session() as conn:

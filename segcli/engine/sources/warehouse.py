@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import connect, duckdb_errors
+from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
 from segcli.engine.sources.base import (
@@ -122,7 +123,7 @@ def stage_sales(
     """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
     every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
-    check_business_rows(con, plan, "load_raw", {}, every)
+    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every)
     business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
     cols = [
         _stored_id(plan, "sale_id"),
@@ -140,7 +141,7 @@ def stage_sales(
         {"business_id": business_id} if not plan.has("business_id") else {},
     )
     con.execute("DROP TABLE load_raw")
-    check_values(con, plan, "load_sales", key=("business_id", "sale_id"))
+    check_values(DuckDBExecutor(con, plan.label), plan, "load_sales", key=("business_id", "sale_id"))
     for name in ("total_amount", "amount_refunded"):
         if plan.has(name):
             _check_fits(con, plan, "load_sales", f"_{name}", name)
@@ -151,7 +152,7 @@ def stage_items(
 ) -> None:
     """Every item of a relation into `load_items`, checked."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_items AS {items_select(plan, relation)}", params)
-    check_items(con, plan, "load_items")
+    check_items(DuckDBExecutor(con, plan.label), plan, "load_items")
     _check_fits(con, plan, "load_items", "line_total", "line_total")
 
 
@@ -378,7 +379,7 @@ class WarehouseSource(Source):
             select = window_select(plan, f"{ALIAS}.{SALES}", flt.where)
             con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", flt.params))
             # every row was checked when it was loaded (SPEC 1.4 over the whole file)
-            self.rows_fetched += finish_window(con, plan, validated=True)
+            self.rows_fetched += finish_window(DuckDBExecutor(con, self.label), plan, validated=True)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not self.has_items():
