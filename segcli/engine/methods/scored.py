@@ -1,17 +1,25 @@
-"""The scoring SQL (SPEC section 3) over the `window_sales` table every source loads."""
+"""Scored methods (rfm, value): SPEC section 3's scores over `window_sales`, then a segment table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from segcli.engine.report import INCLUDED_STATUSES
-from segcli.engine.segments import Scores, SegmentTable
+from segcli.engine.engines.base import Query
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.report import SegmentResult
+from segcli.engine.segments import SegmentTable, parse_table, shipped_entries
+from segcli.engine.sql import INCLUDED_SQL, sql_literal
 
 if TYPE_CHECKING:
-    import duckdb
+    import pyarrow
 
-_INCLUDED = ", ".join(f"'{s}'" for s in INCLUDED_STATUSES)
+    from segcli.engine.engines.base import Executor
+    from segcli.engine.methods.base import Window
+    from segcli.engine.params import ReportParams
+    from segcli.engine.report import Period
+    from segcli.engine.sources import Source
 
 # Customers in scope with their figures and scores. Parameters: $start, $end (dates), $days.
 # Frequency and monetary quintiles are SPEC's tie-aware NTILE(5). Its closed form (with n
@@ -27,7 +35,7 @@ WITH customers AS (
            count(*) AS frequency,
            sum(amount) AS monetary
     FROM window_sales
-    WHERE status IN ({_INCLUDED})
+    WHERE status IN {INCLUDED_SQL}
       AND customer_id IS NOT NULL
       AND sale_date BETWEEN $start AND $end
     GROUP BY customer_id
@@ -76,7 +84,8 @@ scored AS (
 """
 
 # One row per (R, F, M) combination present: at most 125 rows per report.
-SCORE_SUMMARY_SQL = (
+SCORE_SUMMARY = Query(
+    "scored.score_summary",
     SCORED_CUSTOMERS_SQL
     + """
 SELECT CAST(r AS INTEGER) AS r, f, m,
@@ -87,17 +96,8 @@ SELECT CAST(r AS INTEGER) AS r, f, m,
 FROM scored
 GROUP BY ALL
 ORDER BY r, f, m
-"""
+""",
 )
-
-# Per status and anonymity, the rows of the business dated in the window (counted by the source).
-DATA_QUALITY_SQL = """
-SELECT status, anonymous, CAST(sum(rows) AS BIGINT) AS rows
-FROM window_quality
-WHERE sale_date BETWEEN $start AND $end
-GROUP BY ALL
-ORDER BY status, anonymous
-"""
 
 
 def assignment_values(table: SegmentTable) -> str:
@@ -105,15 +105,14 @@ def assignment_values(table: SegmentTable) -> str:
     rows = []
     for (r, f, m), index in table.assignment().items():
         segment = table.segments[index]
-        name = segment.name.replace("'", "''")
-        code = segment.code.replace("'", "''")
-        rows.append(f"({r}, {f}, {m}, {index}, '{name}', '{code}')")
+        rows.append(f"({r}, {f}, {m}, {index}, {sql_literal(segment.name)}, {sql_literal(segment.code)})")
     return "(VALUES " + ", ".join(rows) + ") AS seg(r, f, m, segment_index, segment_name, segment_code)"
 
 
-def customers_sql(table: SegmentTable, where: str = "TRUE") -> str:
+def customers_query(table: SegmentTable, where: str = "TRUE") -> Query:
     """One row per customer with scores and segment (the `segcli customers` list)."""
-    return (
+    return Query(
+        "scored.customers",
         SCORED_CUSTOMERS_SQL
         + f"""
 SELECT s.customer_id, s.last_purchase_date, CAST(s.days_since AS INTEGER) AS days_since,
@@ -123,13 +122,80 @@ FROM scored s
 JOIN {assignment_values(table)} USING (r, f, m)
 WHERE {where}
 ORDER BY seg.segment_index, s.customer_id
-"""
+""",
     )
 
 
-def score_summary(
-    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]
-) -> list[tuple[Scores, int, int, Any, int]]:
-    """(scores, customers, sales, revenue, days_since_sum) per score combination present."""
-    rows = con.execute(SCORE_SUMMARY_SQL, dict(params)).fetchall()
-    return [((r, f, m), customers, sales, revenue, days) for r, f, m, customers, sales, revenue, days in rows]
+def members_query(table: SegmentTable) -> Query:
+    """(customer_id, facet, segment_code) of one window, for the migration matrix."""
+    return Query(
+        "scored.members",
+        f"SELECT customer_id, '' AS facet, segment_code FROM ({customers_query(table).sql})",
+    )
+
+
+def _require(table: SegmentTable | None, name: str) -> SegmentTable:
+    if table is None:
+        raise InvalidParameter(f"Invalid segmentation_method. {name} has no segment table")
+    return table
+
+
+@dataclass(frozen=True)
+class ScoredMethod:
+    """A method that scores customers (R, F, M) and assigns scores to segments by a table."""
+
+    name: str
+    title: str
+    needs_previous: bool
+    scored: bool
+    needs_items: bool = False
+    faceted: bool = False
+
+    def default_table(self) -> SegmentTable | None:
+        return parse_table(self.name, shipped_entries()[self.name], "segments.toml")
+
+    def check_source(self, source: Source) -> None:
+        return None
+
+    def empty_segments(self, table: SegmentTable) -> list[SegmentResult]:
+        """Every segment of the table with zero members, in table order."""
+        return [
+            SegmentResult(
+                name=s.name,
+                code=s.code,
+                description=s.description,
+                actions=s.actions,
+                scores=s.scores if self.scored else None,
+                facet=s.facet,
+            )
+            for s in table.segments
+        ]
+
+    def window_segments(
+        self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool
+    ) -> tuple[SegmentResult, ...]:
+        """Segments summed exactly from the score summary (at most 125 rows)."""
+        table = _require(table, self.name)
+        if members:
+            ex.create_table(f"members_{tag}", members_query(table), window)
+        segments = self.empty_segments(table)
+        for r, f, m, customers, sales, revenue, days_sum in ex.rows(SCORE_SUMMARY, window):
+            index = table.assign((r, f, m))
+            segments[index] = segments[index].add(customers, sales, Decimal(revenue), days_sum)
+        return tuple(segments)
+
+    def customers(
+        self, ex: Executor, window: Window, table: SegmentTable | None, params: ReportParams | None
+    ) -> pyarrow.Table:
+        conditions, filters = ["TRUE"], dict[str, Any]()
+        if params is not None and params.segment_name is not None:
+            conditions.append("$segment_name = seg.segment_name")
+            filters["segment_name"] = params.segment_name
+        if params is not None and params.segment_code is not None:
+            conditions.append("$segment_code = seg.segment_code")
+            filters["segment_code"] = params.segment_code
+        query = customers_query(_require(table, self.name), " AND ".join(conditions))
+        return ex.arrow(query, {**window, **filters})
+
+    def notes(self, period: Period) -> tuple[str, ...]:
+        return ()
