@@ -77,6 +77,8 @@ def create_app(
         request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
     ) -> Response:
         """Customer segmentation report of the token's business."""
+        if len(request.headers.getlist("authorization")) > 1:  # which one counts is ambiguous: neither
+            raise HTTPException(401, INVALID_TOKEN, headers={"WWW-Authenticate": "Bearer"})
         record = authenticate(credentials)  # before the parameters: a bad parameter without a token is 401
         request.state.business_id, request.state.token_name = record.business_id, record.name
         # unknown parameters are ignored; a repeated one counts by its last value

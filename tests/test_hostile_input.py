@@ -1,0 +1,178 @@
+"""Hostile input (issue 13): forged log lines, doubled headers, non-ASCII digits, usage errors, formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from segcli.api.app import ENDPOINT
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.params import validate_params
+from tests.conftest import AS_OF, small_args
+from tests.test_api import Api
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Api:
+    return Api(tmp_path)
+
+
+# case 17 ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days", ["٣٠", "３０", "1٣", "\u00a030"])
+def test_only_ascii_digits_and_spaces_make_an_integer(days: str) -> None:
+    with pytest.raises(InvalidParameter, match="^Invalid days. Must be an integer between 1 and 9999$"):
+        validate_params(days=days)
+    assert validate_params(days=" 30 ").days == 30
+
+
+def test_http_days_in_arabic_indic_digits_is_a_400(api: Api) -> None:
+    response = api.get("days=%D9%A3%D9%A0")  # ٣٠
+    assert response.status_code == 400
+    assert response.json()["error"] == "Invalid days. Must be an integer between 1 and 9999"
+
+
+# case 16 ---------------------------------------------------------------------------------------
+
+
+def test_two_authorization_headers_are_refused(api: Api) -> None:
+    headers = [("Authorization", f"Bearer {api.token1}"), ("Authorization", f"Bearer {api.token2}")]
+    response = api.client.get(ENDPOINT + "?days=30", headers=headers)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert api.get("days=30").status_code == 200  # one header still works
+
+
+# case 10 ---------------------------------------------------------------------------------------
+
+
+def test_control_characters_in_the_path_and_query_cannot_forge_log_lines(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = "%0A2026-12-01 INFO segcli.access: GET / 200 0.1ms business=2%0D"
+    with caplog.at_level(logging.INFO, logger="segcli"):
+        api.client.get(ENDPOINT + forged + "?days=30")
+        api.get("days=30" + forged + "&segment_name=x%1B[31m")
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("segcli")]
+    assert len([m for m in messages if m.startswith("GET ")]) == 2
+    for message in messages:
+        assert not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in message), repr(message)
+    assert "\\x0a2026-12-01 INFO" in messages[0]
+    assert "segment_name=x%1B%5B31m 400 " in caplog.text  # query values stay percent-encoded
+
+
+# case 13 ---------------------------------------------------------------------------------------
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("hostile", ["=1+2", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_cells_in_the_customer_list_are_neutralised(cli: Any, tmp_path: Path, hostile: str) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text(
+        "sale_id,customer_id,sale_date,total_amount,status\n"
+        f'1,"{hostile}",2026-11-01,10.00,completed\n'
+        "2,c2,2026-11-02,-5.00,completed\n"
+        "3,c2,2026-11-03,20.00,completed\n"
+    )
+    run = cli("customers", "--source", source, "--as-of", AS_OF.isoformat(), "--format", "csv")
+    assert run.exit_code == 0, run.stderr
+    rows = _csv_rows(run.stdout)
+    ids = {row[0] for row in rows[1:]}
+    assert ids == {"'" + hostile, "c2"}
+    monetary = rows[0].index("monetary")
+    assert {row[monetary] for row in rows[1:]} == {"10.00", "15.00"}
+
+
+def test_formula_cells_in_the_segment_csv_are_neutralised_and_negative_money_stays_a_number() -> None:
+    from segcli.render.csv import cell, safe_text
+
+    assert safe_text("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert safe_text("-x") == "'-x"
+    assert safe_text("Champions") == "Champions"
+    from decimal import Decimal
+
+    assert cell(Decimal("-5.00")) == "-5.00"
+    assert cell(-3) == "-3"
+    assert cell("@x") == "'@x"
+
+
+def behavior_files(tmp_path: Path, category: str, channel: str = "web") -> list[str]:
+    """Behavior sources whose one category and one channel are the given (hostile) strings."""
+    sales, items = tmp_path / "bsales.csv", tmp_path / "bitems.csv"
+    with sales.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["sale_id", "customer_id", "sale_date", "total_amount", "status", "channel"])
+        w.writerows([[1, "A", "2026-11-01", "10.00", "completed", channel]])
+    with items.open("w", newline="") as f:
+        csv.writer(f).writerows([["sale_id", "category", "line_total"], [1, category, "10.00"]])
+    return ["--source", str(sales), "--items", str(items), "--method", "behavior"]
+
+
+def test_segment_csv_neutralises_hostile_segment_names(cli: Any, tmp_path: Path) -> None:
+    args = behavior_files(tmp_path, "=cmd|' /C calc'!A0", channel="-web")
+    run = cli("segment", *args, "--as-of", AS_OF.isoformat(), "--format", "csv")
+    assert run.exit_code == 0, run.stderr
+    names = [row[0] for row in _csv_rows(run.stdout)[1:]]
+    assert "'=cmd|' /C calc'!A0 Enthusiasts" in names
+    assert "'-web Shoppers" in names
+    for row in _csv_rows(run.stdout):
+        assert all(not v or v[0] not in "=+-@\t\r" for v in row), row
+
+
+# case 21 / 23 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--business-id", "abc"], "Invalid value for '--business-id': 'abc' is not a valid integer."),
+        (["--cache-ttl", "abc"], "Invalid value for '--cache-ttl': 'abc' is not a valid integer."),
+    ],
+)
+def test_a_bad_option_value_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    from segcli.cli import run
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run([*small_args(), *args], stdout=out, stderr=err)
+    assert code == 2
+    assert err.getvalue() == message + "\n"
+    assert out.getvalue() == ""
+
+
+def test_an_unknown_option_is_one_line_and_exit_2() -> None:
+    from segcli.cli import run
+
+    err = io.StringIO()
+    assert run(["segment", "--nope"], stdout=io.StringIO(), stderr=err) == 2
+    assert err.getvalue() == "No such option: --nope\n"
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1"])
+def test_serve_port_out_of_range_is_one_line(port: str, tmp_path: Path) -> None:
+    from segcli.cli import run
+
+    err = io.StringIO()
+    code = run(["serve", *small_args()[1:], "--port", port], stdout=io.StringIO(), stderr=err)
+    assert code == 2
+    assert err.getvalue() == "Invalid port. Must be an integer between 1 and 65535\n"
+
+
+@pytest.mark.parametrize("business", ["0", "-1", str(2**63), "99999999999999999999999"])
+def test_token_create_refuses_a_business_id_out_of_range(cli: Any, tmp_path: Path, business: str) -> None:
+    tokens = tmp_path / "t" / "tokens.json"
+    run = cli("token", "create", "--business-id", business, "--tokens-file", tokens)
+    assert run.exit_code == 2
+    assert run.stderr == f"Invalid business_id. Must be an integer between 1 and {2**63 - 1}\n"
+    assert not tokens.exists()
+    ok = cli("token", "create", "--business-id", str(2**63 - 1), "--tokens-file", tokens)
+    assert ok.exit_code == 0, ok.stderr
