@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from segcli.engine import jsonout
 from segcli.engine.errors import InvalidParameter
-from segcli.render.csv import write_csv
+from segcli.render.csv import safe_text, write_csv
 
 if TYPE_CHECKING:
     import pyarrow
@@ -72,8 +72,20 @@ def text_rows(table: pyarrow.Table, limit: int | None = None) -> Iterator[list[s
 
 
 def write_list_csv(table: pyarrow.Table, out: IO[bytes]) -> None:
-    """CSV with a header row, the columns of the list in order."""
-    write_csv(itertools.chain([list(table.column_names)], text_rows(table)), out)
+    """CSV with a header row, the columns of the list in order; text cells never a formula."""
+    import pyarrow as pa
+
+    text = [i for i, f in enumerate(table.schema) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+    def safe(row: list[str | None]) -> list[str | None]:
+        for i in text:
+            value = row[i]
+            if value:
+                row[i] = safe_text(value)
+        return row
+
+    rows = map(safe, text_rows(table)) if text else text_rows(table)
+    write_csv(itertools.chain([list(table.column_names)], rows), out)
 
 
 def write_jsonl(table: pyarrow.Table, out: IO[bytes]) -> None:
