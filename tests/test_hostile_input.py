@@ -136,36 +136,50 @@ def test_segment_csv_neutralises_hostile_segment_names(cli: Any, tmp_path: Path)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--business-id", "abc"], "Invalid value for '--business-id': 'abc' is not a valid integer."),
-        (["--cache-ttl", "abc"], "Invalid value for '--cache-ttl': 'abc' is not a valid integer."),
+        (["--business-id", "abc"], "Invalid value for '--business-id' (env var: 'SEGCLI_BUSINESS_ID'): "),
+        (["--cache-ttl", "abc"], "Invalid value for '--cache-ttl' (env var: 'SEGCLI_CACHE_TTL'): "),
     ],
 )
 def test_a_bad_option_value_is_one_line_and_exit_2(args: list[str], message: str) -> None:
     from segcli.cli import run
 
-    out, err = io.StringIO(), io.StringIO()
-    code = run([*small_args(), *args], stdout=out, stderr=err)
+    err = io.StringIO()
+    code = run([*small_args(), *args], stderr=err)
     assert code == 2
-    assert err.getvalue() == message + "\n"
-    assert out.getvalue() == ""
+    assert err.getvalue() == message + "Input should be a valid integer, unable to parse string as an integer\n"
 
 
 def test_an_unknown_option_is_one_line_and_exit_2() -> None:
     from segcli.cli import run
 
     err = io.StringIO()
-    assert run(["segment", "--nope"], stdout=io.StringIO(), stderr=err) == 2
-    assert err.getvalue() == "No such option: --nope\n"
+    assert run(["segment", "--nope"], stderr=err) == 2
+    assert err.getvalue().startswith("No such option: --nope")
+    assert err.getvalue().count("\n") == 1
 
 
 @pytest.mark.parametrize("port", ["0", "99999", "-1"])
-def test_serve_port_out_of_range_is_one_line(port: str, tmp_path: Path) -> None:
+def test_serve_port_out_of_range_is_one_line(port: str, capsys: pytest.CaptureFixture[str]) -> None:
     from segcli.cli import run
 
-    err = io.StringIO()
-    code = run(["serve", *small_args()[1:], "--port", port], stdout=io.StringIO(), stderr=err)
+    code = run(["serve", *small_args()[1:], "--port", port])
     assert code == 2
-    assert err.getvalue() == "Invalid port. Must be an integer between 1 and 65535\n"
+    assert capsys.readouterr().err == "Invalid port. Must be an integer between 1 and 65535\n"
+
+
+def test_serve_on_a_busy_port_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from segcli.cli import run
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = run(["serve", *small_args()[1:], "--port", str(port)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err == f"Cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
 @pytest.mark.parametrize("business", ["0", "-1", str(2**63), "99999999999999999999999"])

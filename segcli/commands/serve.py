@@ -165,6 +165,20 @@ def get_once(settings: Settings, options: ServeOptions, target: str, token: str 
         raise RequestFailed(f"GET {target}: HTTP {status}")
 
 
+def probe_listen(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will, so a busy port fails with one line before it starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise SegcliError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run_server(settings: Settings, options: ServeOptions) -> None:
     """Open everything once here (so a bad source fails with one line), then hand over to uvicorn."""
     import uvicorn
@@ -174,9 +188,12 @@ def run_server(settings: Settings, options: ServeOptions) -> None:
 
     if settings.workers < 1:
         raise InvalidParameter("Invalid workers. Must be an integer of at least 1")
+    if not 1 <= settings.port <= 65535:
+        raise InvalidParameter("Invalid port. Must be an integer between 1 and 65535")
     app = create_app(settings, as_of=options.as_of)
     tokens_path = settings.resolved_tokens_file
     active = sum(r.active for r in TokenFile(tokens_path).current().records)
+    probe_listen(settings.host, settings.port)
     when = options.as_of.isoformat() if options.as_of else f"today in {settings.timezone}"
     print(
         f"segcli serve: source {settings.source}, as of {when}, {active} active token(s) in {tokens_path}",

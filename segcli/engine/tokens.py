@@ -27,6 +27,7 @@ from segcli.engine.errors import DataError, InvalidParameter
 
 TOKEN_PREFIX = "seg_"
 FILE_VERSION = 1
+MAX_BUSINESS_ID = 2**63 - 1  # a signed 64-bit id, what every engine stores
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -169,6 +170,8 @@ class TokenFile:
 
     def create(self, business_id: int, name: str | None = None) -> tuple[str, TokenRecord]:
         """Store a new token's hash; return the token (to show once) and its record."""
+        if isinstance(business_id, bool) or not 1 <= business_id <= MAX_BUSINESS_ID:
+            raise InvalidParameter(f"Invalid business_id. Must be an integer between 1 and {MAX_BUSINESS_ID}")
         if name is not None and not _NAME_RE.match(name):
             raise InvalidParameter(
                 f"Invalid token name '{name}'. Must be 1-64 letters, digits, '.', '_' or '-'"
