@@ -25,9 +25,9 @@ def api(tmp_path: Path) -> Api:
 # case 17 ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("days", ["٣٠", "３０", "1٣", "\u00a030"])
+@pytest.mark.parametrize("days", ["\u0663\u0660", "\uff13\uff10", "1\u0663", "\u00a030"])
 def test_only_ascii_digits_and_spaces_make_an_integer(days: str) -> None:
-    with pytest.raises(InvalidParameter, match="^Invalid days. Must be an integer between 1 and 9999$"):
+    with pytest.raises(InvalidParameter, match=r"^Invalid days\. Must be an integer between 1 and 9999$"):
         validate_params(days=days)
     assert validate_params(days=" 30 ").days == 30
 
@@ -146,7 +146,9 @@ def test_a_bad_option_value_is_one_line_and_exit_2(args: list[str], message: str
     err = io.StringIO()
     code = run([*small_args(), *args], stderr=err)
     assert code == 2
-    assert err.getvalue() == message + "Input should be a valid integer, unable to parse string as an integer\n"
+    assert (
+        err.getvalue() == message + "Input should be a valid integer, unable to parse string as an integer\n"
+    )
 
 
 def test_an_unknown_option_is_one_line_and_exit_2() -> None:

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -26,7 +29,7 @@ from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import ReportParams, check_segment_filter, parse_compare, validate_params
 from segcli.engine.report import Report
-from segcli.engine.service import get_report, source_from_settings
+from segcli.engine.service import cached_report, get_report, source_from_settings
 from segcli.engine.settings import Settings, load_settings
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
 from segcli.render import Renderer, get_renderer
@@ -44,6 +47,7 @@ PARAM_NAMES = (
 NOT_PROVIDED = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
 OPTIONS_ENV = "SEGCLI_SERVE_OPTIONS"
+COLD_THREADS = 8  # threads of a worker that compute reports (or wait for one); cache hits use the others
 
 
 def create_app(
@@ -73,10 +77,10 @@ def create_app(
             raise HTTPException(401, INVALID_TOKEN, headers={"WWW-Authenticate": "Bearer"})
         return record
 
-    def segmentation(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-    ) -> Response:
-        """Customer segmentation report of the token's business."""
+    def answer(
+        request: Request, credentials: HTTPAuthorizationCredentials | None, cold: bool
+    ) -> Response | None:
+        """The response; with `cold` False only from the cache (None on a miss), so it never waits for a lock."""
         if len(request.headers.getlist("authorization")) > 1:  # which one counts is ambiguous: neither
             raise HTTPException(401, INVALID_TOKEN, headers={"WWW-Authenticate": "Bearer"})
         record = authenticate(credentials)  # before the parameters: a bad parameter without a token is 401
@@ -97,7 +101,13 @@ def create_app(
         report_request = ReportRequest.from_params(
             params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone, compare=compare
         )
-        report = get_report(settings=settings, request=report_request, source=source, cache=cache)
+        if cold:
+            report = get_report(settings=settings, request=report_request, source=source, cache=cache)
+        else:
+            cached = cached_report(settings=settings, request=report_request, source=source, cache=cache)
+            if cached is None:
+                return None
+            report = cached
         check_segment_filter(params, report.names, report.codes)  # behavior's segments come from the data
         content = rendered.get(report_request, params, report, renderer)
         headers = {}
@@ -106,6 +116,22 @@ def create_app(
             filename = f"customer-segmentation-{period.start_date}-to-{period.end_date}.{renderer.extension}"
             headers["Content-Disposition"] = f'attachment; filename="{filename}"'
         return Response(content, media_type=renderer.media_type, headers=headers)
+
+    cold_threads = anyio.CapacityLimiter(COLD_THREADS)
+
+    async def segmentation(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+    ) -> Response:
+        """Customer segmentation report of the token's business."""
+        # cached reports are answered by the shared thread pool; computations (and waits for another
+        # process's computation of the same key) queue for their own few threads, so they never starve it
+        if cache is not None:
+            hot = await run_in_threadpool(answer, request, credentials, False)
+            if hot is not None:
+                return hot
+        response = await anyio.to_thread.run_sync(answer, request, credentials, True, limiter=cold_threads)
+        assert response is not None
+        return response
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -75,7 +75,11 @@ def write_list_csv(table: pyarrow.Table, out: IO[bytes]) -> None:
     """CSV with a header row, the columns of the list in order; text cells never a formula."""
     import pyarrow as pa
 
-    text = [i for i, f in enumerate(table.schema) if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    text = [
+        i
+        for i, f in enumerate(table.schema)
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
 
     def safe(row: list[str | None]) -> list[str | None]:
         for i in text:
