@@ -6,10 +6,12 @@ import io
 import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -46,7 +48,7 @@ PARAM_NAMES = (
 )
 NOT_PROVIDED = "Authentication credentials were not provided."
 INVALID_TOKEN = "Invalid token."
-OPTIONS_ENV = "SEGCLI_SERVE_OPTIONS"
+OPTIONS_ENV = "SEGCLI_SERVE_OPTIONS_FILE"  # the path of the workers' options, never the options
 COLD_THREADS = 8  # threads of a worker that compute reports (or wait for one); cache hits use the others
 
 
@@ -197,7 +199,7 @@ class RenderedResponses:
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """What `segcli serve` hands to each worker: the inputs of its settings, as JSON in the environment."""
+    """What `segcli serve` hands to each worker: the inputs of its settings, as JSON in a private file."""
 
     config: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
@@ -207,20 +209,34 @@ class ServeOptions:
     def settings(self) -> Settings:
         return load_settings(self.config, columns=self.columns, **self.values)
 
-    def to_env(self) -> str:
+    def to_json(self) -> str:
         as_of = self.as_of.isoformat() if self.as_of else None
         return json.dumps(
             {"config": self.config, "columns": self.columns, "values": self.values, "as_of": as_of}
         )
 
     @classmethod
-    def from_env(cls) -> ServeOptions:
-        data = json.loads(os.environ[OPTIONS_ENV])
+    def from_json(cls, text: str) -> ServeOptions:
+        data = json.loads(text)
         as_of = date.fromisoformat(data["as_of"]) if data["as_of"] else None
         return cls(data["config"], data["columns"], data["values"], as_of)
 
 
+@contextmanager
+def options_file(options: ServeOptions) -> Iterator[str]:
+    """The options in a 0600 file of a fresh 0700 folder (they may hold a password), removed on exit."""
+    folder = tempfile.mkdtemp(prefix="segcli-serve-")
+    path = os.path.join(folder, "options.json")
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(options.to_json())
+        yield path
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def app_from_environment() -> FastAPI:
-    """The factory each uvicorn worker calls (`segcli serve --workers N`)."""
-    options = ServeOptions.from_env()
+    """The factory each uvicorn worker calls (`segcli serve --workers N`): options from the file the env names."""
+    with open(os.environ[OPTIONS_ENV], encoding="utf-8") as handle:
+        options = ServeOptions.from_json(handle.read())
     return create_app(options.settings(), as_of=options.as_of)
