@@ -38,6 +38,10 @@ def handle_errors(command: F) -> F:
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(1) from None
+        except OSError as error:  # a file system failure no command mapped: still one line
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"{where}{error.strerror or error}", file=sys.stderr)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 

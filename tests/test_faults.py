@@ -12,9 +12,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from segcli.engine.cache import LOCK_PREFIX, ReportCache
 from segcli.engine.keylock import Owner, key_lock
@@ -72,7 +75,7 @@ def test_a_lock_whose_holder_was_killed_is_recovered(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", SLOW_SEGCLI, "600", *report_args(cache)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: cache.is_dir() and lock_keys(cache), "the holder to take the lock")
@@ -206,3 +209,152 @@ def test_requests_waiting_for_a_lock_do_not_starve_cached_ones(cli: Any, tmp_pat
             hot = httpx.get(f"{server.url}{ENDPOINT}?days=30", headers=auth, timeout=15)
             assert hot.status_code == 200
             server.proc.kill()  # ends the waiters' requests
+
+
+# case 7: a full, read-only or wrong output target ----------------------------------------------
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs (root may mount one; skipped elsewhere)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_full_file_system_is_one_line_and_the_old_report_survives(cli: Any, small_fs: Path) -> None:
+    old = small_fs / "report.csv"
+    old.write_bytes(b"yesterday\n")
+    filler = small_fs / "filler"
+    with contextlib.suppress(OSError), filler.open("wb") as out:
+        for _ in range(64):
+            out.write(b"x" * 1024)
+    run = cli(
+        "segment", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--output", old, "--format", "pdf"
+    )
+    assert run.exit_code == 1
+    assert run.stderr == f"{old}: cannot write: No space left on device\n"
+    assert old.read_bytes() == b"yesterday\n"
+    assert sorted(p.name for p in small_fs.iterdir()) == ["filler", "report.csv"]
+
+
+def test_a_read_only_file_system_is_one_line(cli: Any, small_fs: Path) -> None:
+    old = small_fs / "report.csv"
+    old.write_bytes(b"yesterday\n")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    run = cli("segment", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--output", old)
+    assert run.exit_code == 1
+    assert run.stderr == f"{old}: cannot write: Read-only file system\n"
+    assert old.read_bytes() == b"yesterday\n"
+    tokens = cli("token", "create", "--business-id", "1", "--tokens-file", small_fs / "tokens.json")
+    assert tokens.exit_code == 1
+    assert tokens.stderr.count("\n") == 1
+    assert "Read-only file system" in tokens.stderr
+
+
+def test_an_injected_enospc_during_the_write_is_one_line(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    old = tmp_path / "customers.csv"
+    old.write_bytes(b"yesterday\n")
+    monkeypatch.setattr(os, "fsync", full)
+    run = cli("customers", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--output", old)
+    assert (run.exit_code, run.stderr) == (1, f"{old}: cannot write: No space left on device\n")
+    assert old.read_bytes() == b"yesterday\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_folder_in_the_way_is_one_line(cli: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "out.csv"
+    folder.mkdir()
+    run = cli("segment", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--output", folder)
+    assert (run.exit_code, run.stderr) == (1, f"{folder}: cannot write: Is a directory\n")
+    db = tmp_path / "w.duckdb"
+    db.mkdir()
+    run = cli("load", SMALL_SALES, "--db", db, "--replace")
+    assert run.exit_code == 1
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert str(db) in run.stderr
+    tokens = tmp_path / "tokens.json"
+    tokens.mkdir()
+    run = cli("token", "create", "--business-id", "1", "--tokens-file", tokens)
+    assert run.exit_code == 1
+    assert run.stderr.count("\n") == 1, run.stderr
+    assert str(tokens) in run.stderr
+
+
+# case 12: temp files of killed writers ---------------------------------------------------------
+
+
+def killed_while_writing(args: list[str], folder: Path, pattern: str) -> list[str]:
+    """Run segcli ARGS with its writes slowed, SIGKILL it once a temp file matching `pattern` exists."""
+    slow = """
+import os, sys, time
+import segcli.engine.atomic as atomic
+real = atomic.os.fsync
+def stalled(fd):
+    time.sleep(600)
+atomic.os.fsync = stalled
+import segcli.engine.warehouse as warehouse
+real_replace = warehouse.os.replace
+def stalled_replace(a, b):
+    time.sleep(600)
+warehouse.os.replace = stalled_replace
+from segcli.cli import main
+sys.argv[0] = "segcli"
+main()
+"""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", slow, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: list(folder.glob(pattern)), f"a temp file {pattern}")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(BOUND_S)
+    return sorted(p.name for p in folder.glob(pattern))
+
+
+def test_temp_files_of_a_killed_export_are_removed_by_the_next_write(cli: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    report = out / "report.csv"
+    left = killed_while_writing(
+        ["segment", "--source", str(SMALL_SALES), "--as-of", AS_OF.isoformat(), "--output", str(report)],
+        out,
+        ".segcli-tmp-*",
+    )
+    assert len(left) == 1
+    assert left[0].endswith("-report.csv")
+    assert not report.exists()
+    (out / ".segcli-tmp-notapid-x-keep").write_text("not ours")
+    (out / f".segcli-tmp-{os.getpid()}-ab-live.csv").write_text("a live writer's")  # this process runs
+    run = cli("customers", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--output", out / "c.csv")
+    assert run.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".segcli-tmp-notapid-x-keep", f".segcli-tmp-{os.getpid()}-ab-live.csv", "c.csv"]
+    )
+
+
+def test_temp_files_of_a_killed_load_are_removed_by_the_next_load(cli: Any, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    left = killed_while_writing(["load", str(SMALL_SALES), "--db", str(db)], tmp_path, ".w.duckdb.*")
+    assert left
+    assert all(name.startswith(".w.duckdb.") and ".tmp" in name for name in left)
+    assert not db.exists()
+    run = cli("load", SMALL_SALES, "--db", db)
+    assert run.exit_code == 0, run.stderr
+    assert list(tmp_path.glob(".w.duckdb.*")) == []
