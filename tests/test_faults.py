@@ -358,3 +358,37 @@ def test_temp_files_of_a_killed_load_are_removed_by_the_next_load(cli: Any, tmp_
     run = cli("load", SMALL_SALES, "--db", db)
     assert run.exit_code == 0, run.stderr
     assert list(tmp_path.glob(".w.duckdb.*")) == []
+
+
+# case 11: private folders ----------------------------------------------------------------------
+
+
+def test_cache_and_token_folders_are_created_private(cli: Any, tmp_path: Path) -> None:
+    cache, tokens = tmp_path / "new" / "cache", tmp_path / "conf" / "tokens.json"
+    run = cli("segment", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--cache-dir", cache)
+    assert run.exit_code == 0
+    assert cli("token", "create", "--business-id", "1", "--tokens-file", tokens).exit_code == 0
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    assert oct(tokens.parent.stat().st_mode & 0o777) == "0o700"
+    for path in [cache / "cache.db", tokens, tokens.with_name("tokens.json.lock")]:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+
+
+@pytest.mark.parametrize("unsafe", ["mode", "owner"])
+def test_a_folder_others_could_write_is_refused(cli: Any, tmp_path: Path, unsafe: str) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o700)
+    if unsafe == "mode":
+        folder.chmod(0o777)
+        why = "group or others may write to it (mode 0777); chmod 700 it"
+    else:
+        os.chown(folder, 65534, 65534)  # nobody
+        why = f"it belongs to uid 65534, not to this user (uid {os.geteuid()})"
+    run = cli("segment", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--cache-dir", folder)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == f"{folder}: refusing the report cache folder: {why}\n"
+    assert list(folder.iterdir()) == []  # nothing written into it
+    run = cli("token", "create", "--business-id", "1", "--tokens-file", folder / "tokens.json")
+    assert run.exit_code == 1
+    assert run.stderr == f"{folder}: refusing the token file folder: {why}\n"
+    assert list(folder.iterdir()) == []

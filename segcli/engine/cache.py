@@ -28,6 +28,7 @@ from segcli import __version__
 from segcli.engine.db import first_line
 from segcli.engine.errors import InvalidParameter, SegcliError
 from segcli.engine.keylock import WAIT, key_lock
+from segcli.engine.private import check_private, private_folder
 from segcli.engine.report import Report
 from segcli.engine.settings import DEFAULT_CACHE_TTL, Settings
 
@@ -45,6 +46,7 @@ STATS_PREFIX = "segcli:stats:"
 MEMORY_ENTRIES = 64  # reports a process keeps in memory besides the folder (a server's hot set)
 STATS_FLUSH = 1.0  # seconds between writes of this process's hit/miss counts to the folder
 DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm")
+CACHE_WHAT = "report cache"
 
 
 def cache_key(request: ReportRequest) -> str:
@@ -244,8 +246,12 @@ class ReportCache:
     def _open(self) -> diskcache.Cache:
         import diskcache
 
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return diskcache.Cache(str(self.directory))
+        private_folder(self.directory, CACHE_WHAT)
+        db = diskcache.Cache(str(self.directory))
+        for path in self._db_files():  # the folder is 0700 already; the files say so too
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
+        return db
 
     def _cache(self) -> diskcache.Cache | None:
         """This process's diskcache, opened on first use; None once it proved unusable."""
@@ -367,7 +373,8 @@ def _count_reports(db: diskcache.Cache) -> int:
 
 
 def cache_for(settings: Settings, **options: Any) -> ReportCache:
-    """The report cache the settings name (folder and TTL)."""
+    """The report cache the settings name (folder and TTL); a folder others could write is refused."""
+    check_private(settings.resolved_cache_dir, CACHE_WHAT)  # it holds pickles: never load another's
     return ReportCache(settings.resolved_cache_dir, settings.cache_ttl, refresh=settings.refresh, **options)
 
 
