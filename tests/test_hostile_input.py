@@ -193,3 +193,36 @@ def test_token_create_refuses_a_business_id_out_of_range(cli: Any, tmp_path: Pat
     assert not tokens.exists()
     ok = cli("token", "create", "--business-id", str(2**63 - 1), "--tokens-file", tokens)
     assert ok.exit_code == 0, ok.stderr
+
+
+# case 8 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("category", ["[/]", "[bold]loud[/bold]", "\x1b[31mred"])
+def test_data_values_are_printed_as_they_are_in_the_table_view(
+    cli: Any, tmp_path: Path, category: str
+) -> None:
+    args = behavior_files(tmp_path, category, channel="[/]web")
+    run = cli("segment", *args, "--as-of", AS_OF.isoformat(), "--format", "table")
+    assert run.exit_code == 0, run.stderr
+    assert "\x1b" not in run.stdout
+    shown = category.replace("\x1b", "\\x1b")
+    assert f"{shown} Enthusiasts" in run.stdout
+    assert "[/]web Shoppers" in run.stdout
+
+
+def test_customer_ids_and_statuses_are_printed_as_they_are(cli: Any, tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text(
+        "sale_id,customer_id,sale_date,total_amount,status\n"
+        "1,[/],2026-11-01,10.00,completed\n"
+        "2,[bold]x,2026-11-02,10.00,\x1b[2Jwiped\n"
+    )
+    base = ("--source", source, "--as-of", AS_OF.isoformat(), "--format", "table")
+    report = cli("segment", *base)
+    assert report.exit_code == 0, report.stderr
+    assert "'\\x1b[2jwiped' 1" in report.stdout  # statuses are compared lower-cased
+    assert "\x1b" not in report.stdout
+    listed = cli("customers", *base)
+    assert listed.exit_code == 0, listed.stderr
+    assert "[/]" in listed.stdout

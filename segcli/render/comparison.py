@@ -13,6 +13,7 @@ from rich.text import Text
 
 from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.compare import LAPSED, NEW, change_pct, migration_summary
+from segcli.render.plain import clean, plain
 from segcli.render.table import money
 
 
@@ -64,7 +65,7 @@ def change_table(comparison: Mapping[str, Any], width: int = 120) -> Table:
             table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
         revenue = [money(row["previous_revenue"]), money(row["revenue"])] if wide else []
         table.add_row(
-            row["segment_name"],
+            plain(row["segment_name"]),
             f"{row['previous_customer_count']:,}",
             f"{row['customer_count']:,}",
             change(row["customer_change_pct"], row["customer_count"]),
@@ -81,8 +82,8 @@ MIN_LABEL = 10
 def _label(name: str, number: Mapping[str, str]) -> str:
     """A matrix row's label: the segment's column number and name; "new"; or a segment gone now."""
     if name in number:
-        return f"{number[name]} {name}"
-    return "  " + name if name == NEW else f"· {name}"
+        return f"{number[name]} {clean(name)}"
+    return "  " + name if name == NEW else f"· {clean(name)}"
 
 
 def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:

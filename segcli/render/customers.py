@@ -110,9 +110,15 @@ def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from segcli.render.plain import clean
 
     names = table.column_names
-    rows = [_preview_columns(dict(zip(names, row, strict=True))) for row in text_rows(table, PREVIEW_ROWS)]
+    rows = [
+        {title: clean(value) for title, value in _preview_columns(dict(zip(names, row, strict=True))).items()}
+        for row in text_rows(table, PREVIEW_ROWS)
+    ]
     titles = list(_preview_columns(dict.fromkeys(names, "")) if not rows else rows[0])
     total = table.num_rows
     if total > PREVIEW_ROWS:
@@ -135,7 +141,7 @@ def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
         for title in titles:
             grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title not in _WRAP)
         for row in rows:
-            grid.add_row(*(row[title] for title in titles))
+            grid.add_row(*(Text(row[title]) for title in titles))
         if rows:
             console.print(grid)
         console.print(note, style="dim")

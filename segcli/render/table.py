@@ -16,6 +16,7 @@ from rich.text import Text
 from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
 from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
+from segcli.render.plain import clean, plain
 
 BAR_WIDTH = 10
 _INSIGHT_LABELS = (
@@ -65,7 +66,7 @@ def insights_panel(report: Report) -> Panel:
     grid.add_column(style="bold")
     values = report.insights.to_dict()
     for key, label in _INSIGHT_LABELS:
-        grid.add_row(label, values[key] or "—")
+        grid.add_row(label, plain(values[key] or "—"))
     return Panel(grid, title="Insights", title_align="left", expand=False)
 
 
@@ -98,8 +99,8 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
         revenue_fraction = s.revenue / richest if richest > 0 and s.revenue > 0 else Decimal(0)
         rows.append(
             (
-                s.name,
-                s.code,
+                plain(s.name),
+                plain(s.code),
                 f"{s.customer_count:,}",
                 f"{share(s.customer_count, total_customers)}%",
                 bar(Decimal(s.customer_count) / biggest),
@@ -129,7 +130,7 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
         if facet is not None and (i == 0 or facets[i - 1] != facet):
             if i:
                 table.add_section()
-            table.add_row(Text(FACET_TITLES.get(facet, facet), style="bold magenta"))
+            table.add_row(plain(FACET_TITLES.get(facet, facet), style="bold magenta"))
         table.add_row(*(row[k] for k in kept))
     return table
 
@@ -140,8 +141,8 @@ def quality_lines(quality: DataQuality) -> Text:
         f"Data quality: {quality.rows_read:,} rows in the window, {quality.rows_in_scope:,} in scope, "
         f"{quality.anonymous_sales:,} anonymous"
     )
-    excluded = [f"{k} {v:,}" for k, v in quality.excluded_by_status.items()]
-    unknown = [f"'{k}' {v:,}" for k, v in quality.unknown_status.items()]
+    excluded = [f"{clean(k)} {v:,}" for k, v in quality.excluded_by_status.items()]
+    unknown = [f"'{clean(k)}' {v:,}" for k, v in quality.unknown_status.items()]
     if excluded or unknown:
         parts = []
         if excluded:
