@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +228,16 @@ def test_customer_ids_and_statuses_are_printed_as_they_are(cli: Any, tmp_path: P
     listed = cli("customers", *base)
     assert listed.exit_code == 0, listed.stderr
     assert "[/]" in listed.stdout
+
+
+# case 20 ---------------------------------------------------------------------------------------
+
+
+def test_a_pdf_of_a_name_with_a_newline_writes_nothing_on_stderr(cli: Any, tmp_path: Path) -> None:
+    args = behavior_files(tmp_path, "Home\nGarden")
+    out = tmp_path / "report.pdf"
+    segcli = Path(sys.executable).parent / "segcli"  # a real process: pytest's log capture hides the warning
+    command = [str(segcli), "segment", *args, "--as-of", AS_OF.isoformat(), "--output", str(out)]
+    run = subprocess.run(command, capture_output=True, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")
+    assert out.read_bytes().startswith(b"%PDF-")

@@ -39,7 +39,15 @@ def _csv() -> Renderer:
 
 
 def _pdf() -> Renderer:
+    import logging
+
     from segcli.render.pdf import PdfRenderer
+
+    # fpdf logs a missing glyph (a control character in a name) as a warning that Python's
+    # last-resort handler prints on stderr; a successful export writes nothing there
+    fpdf_log = logging.getLogger("fpdf")
+    if not fpdf_log.handlers:
+        fpdf_log.addHandler(logging.NullHandler())
 
     return PdfRenderer()
 
