@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +242,30 @@ def test_a_pdf_of_a_name_with_a_newline_writes_nothing_on_stderr(cli: Any, tmp_p
     run = subprocess.run(command, capture_output=True, timeout=60)
     assert (run.returncode, run.stdout, run.stderr) == (0, b"", b"")
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+# case 22 ---------------------------------------------------------------------------------------
+
+
+def _valid(value: str, schema: dict[str, Any]) -> bool:
+    """Whether a string satisfies an anyOf of an enum and a pattern (the segment parameters' shape)."""
+    enum, pattern = schema["anyOf"]
+    return value in enum["enum"] or re.search(pattern["pattern"], value) is not None
+
+
+def test_openapi_lists_the_segments_the_server_accepts(api: Api, tmp_path: Path) -> None:
+    from segcli.engine.segments import default_tables
+
+    spec = api.client.get("/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in spec["paths"][ENDPOINT]["get"]["parameters"]}
+    assert params["segmentation_method"]["enum"] == ["rfm", "value"]  # the small fixture has no items
+    for name, attr in (("segment_name", "names"), ("segment_code", "codes")):
+        schema = params[name]
+        for table in default_tables().values():
+            assert all(_valid(value, schema) for value in getattr(table, attr))
+        assert not _valid("Nobody", schema)
+    assert all(
+        _valid(v, params["segment_name"]) for v in ("Apparel Enthusiasts", "web Shoppers", "Explorers")
+    )
+    assert _valid("CATEGORY:Apparel", params["segment_code"])
+    assert api.get("segment_name=Nobody").status_code == 400

@@ -25,14 +25,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from segcli import __version__
 from segcli.api.middleware import AccessLog
-from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
+from segcli.api.schema import RESPONSES, Health, query_parameters
 from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
-from segcli.engine.errors import InvalidParameter
+from segcli.engine.errors import InvalidParameter, SegcliError
 from segcli.engine.params import ReportParams, check_segment_filter, parse_compare, validate_params
 from segcli.engine.report import Report
+from segcli.engine.segments import METHODS
 from segcli.engine.service import cached_report, get_report, source_from_settings
 from segcli.engine.settings import Settings, load_settings
+from segcli.engine.sources import Source
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
 from segcli.render import Renderer, get_renderer
 
@@ -158,7 +160,7 @@ def create_app(
         methods=["GET"],
         response_class=Response,
         responses=RESPONSES,
-        openapi_extra={"parameters": QUERY_PARAMETERS},
+        openapi_extra={"parameters": query_parameters(settings.tables, served_methods(source))},
         operation_id="customer_segmentation",
         summary="Customer segmentation report",
     )
@@ -170,6 +172,15 @@ def create_app(
 
     app.add_middleware(AccessLog, logged_params=PARAM_NAMES)
     return app
+
+
+def served_methods(source: Source) -> tuple[str, ...]:
+    """The methods the source can answer: behavior needs sale items."""
+    try:
+        has_items = source.has_items()
+    except SegcliError:  # the source's own error shows on the first request
+        has_items = True
+    return tuple(m for m in METHODS if m != "behavior" or has_items)
 
 
 class RenderedResponses:

@@ -7,13 +7,14 @@ response against them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from segcli.engine.params import DEFAULT_DAYS, DEFAULT_METHOD, EXPORT_FORMATS, MAX_DAYS
-from segcli.engine.segments import METHODS
+from segcli.engine.segments import METHODS, SegmentTable, default_tables
 
 FacetName = Literal["category", "channel", "season"]
 
@@ -165,49 +166,79 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
+def _segment_parameters(tables: Mapping[str, SegmentTable]) -> list[dict[str, Any]]:
+    """segment_name and segment_code: the methods' segments (behavior's also from the data's values)."""
+    from segcli.engine.behavior import CATEGORY, CHANNEL, SEASON
+
+    facets = (CATEGORY, CHANNEL, SEASON)
+    parameters = []
+    for name, fixed, dynamic in (
+        ("segment_name", [f.catch_all for f in facets], [f.label for f in facets]),
+        ("segment_code", [f.catch_all_code for f in facets], [f.code for f in facets]),
+    ):
+        known = sorted({v for t in tables.values() for v in getattr(t, name.replace("segment_", "") + "s")})
+        pattern = "|".join(p.replace("{name}", ".+") for p in dynamic)  # labels and codes: no regex syntax
+        schema = {
+            "anyOf": [
+                {"type": "string", "enum": [*known, *fixed, ""]},
+                {"type": "string", "pattern": f"^({pattern})$"},
+            ]
+        }
+        what = name.replace("segment_", "a ")
+        description = (
+            f"Only this segment (empty: all): {what} of the chosen segmentation_method's segments. Which "
+            "values are valid depends on the method (behavior's come from the data), so a value of another "
+            f"method's segments is a 400 `Invalid {name}`."
+        )
+        parameters.append(_query(name, schema, description))
+    return parameters
+
+
 # Declared for the documentation only: the endpoint reads the raw query string itself, so that
 # every invalid value gets the replaced API's 400 message (never FastAPI's 422).
-QUERY_PARAMETERS = [
-    _query(
-        "segmentation_method",
-        {"type": "string", "enum": list(METHODS), "default": DEFAULT_METHOD},
-        "Segmentation method.",
-    ),
-    _query(
-        "days",
-        {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
-        "Window length in days, ending today (in the server's time zone).",
-    ),
-    _query(
-        "storefront_id",
-        {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]},
-        "Only sales of this storefront (empty: all).",
-    ),
-    _query(
-        "segment_name", {"type": "string"}, "Only this segment (a name of the method's segments; empty: all)."
-    ),
-    _query(
-        "segment_code", {"type": "string"}, "Only this segment (a code of the method's segments; empty: all)."
-    ),
-    _query(
-        "export_format",
-        {"type": "string", "enum": [*EXPORT_FORMATS, ""]},
-        "Download the report as a file instead of JSON (empty: JSON).",
-    ),
-    _query(
-        "compare",
-        {
-            "anyOf": [
-                {"type": "boolean"},
-                {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$"},
-            ],
-            "default": False,
-        },
-        "Add data.comparison: the previous window of the same length, the change per segment and "
-        "the migration matrix (true/false or 1/0, any case; empty: false). With export_format=csv "
-        "the file is the migration as a long table (from_segment, to_segment, customers).",
-    ),
-]
+def query_parameters(
+    tables: Mapping[str, SegmentTable], methods: Sequence[str] = METHODS
+) -> list[dict[str, Any]]:
+    """The endpoint's query parameters, with the segments of `tables` and the `methods` the source can serve."""
+    return [
+        _query(
+            "segmentation_method",
+            {"type": "string", "enum": list(methods), "default": DEFAULT_METHOD},
+            "Segmentation method (behavior only where the source has sale items).",
+        ),
+        _query(
+            "days",
+            {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
+            "Window length in days, ending today (in the server's time zone).",
+        ),
+        _query(
+            "storefront_id",
+            {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]},
+            "Only sales of this storefront (empty: all).",
+        ),
+        *_segment_parameters(tables),
+        _query(
+            "export_format",
+            {"type": "string", "enum": [*EXPORT_FORMATS, ""]},
+            "Download the report as a file instead of JSON (empty: JSON).",
+        ),
+        _query(
+            "compare",
+            {
+                "anyOf": [
+                    {"type": "boolean"},
+                    {"type": "string", "pattern": "^([Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|1|0)?$"},
+                ],
+                "default": False,
+            },
+            "Add data.comparison: the previous window of the same length, the change per segment and "
+            "the migration matrix (true/false or 1/0, any case; empty: false). With export_format=csv "
+            "the file is the migration as a long table (from_segment, to_segment, customers).",
+        ),
+    ]
+
+
+QUERY_PARAMETERS = query_parameters(default_tables())
 
 _AUTH_HEADERS = {"WWW-Authenticate": {"schema": {"type": "string", "enum": ["Bearer"]}}}
 
