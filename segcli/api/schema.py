@@ -213,7 +213,12 @@ def query_parameters(
         ),
         _query(
             "storefront_id",
-            {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 0}]},
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": -(2**63), "maximum": 2**63 - 1},  # what engines store
+                    {"type": "string", "maxLength": 0},
+                ]
+            },
             "Only sales of this storefront (empty: all).",
         ),
         *_segment_parameters(tables),
