@@ -371,9 +371,7 @@ def test_openapi_documents_exactly_200_400_401(api: Api) -> None:
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
 @pytest.mark.parametrize("dataset", ["small", "behavior"])
-def test_schemathesis_with_every_check_finds_nothing(
-    tmp_path: Path, mode: str, dataset: str
-) -> None:
+def test_schemathesis_with_every_check_finds_nothing(tmp_path: Path, mode: str, dataset: str) -> None:
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import CHECKS, load_all_checks

@@ -36,7 +36,7 @@ from segcli.engine.service import cached_report, get_report, source_from_setting
 from segcli.engine.settings import Settings, load_settings
 from segcli.engine.sources import Source
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
-from segcli.render import Renderer, get_renderer
+from segcli.render import Renderer, RenderSettings, get_renderer
 
 ENDPOINT = "/api/reports/customers/segmentation/"
 PARAM_NAMES = (
@@ -71,6 +71,7 @@ def create_app(
     )
     current_tokens = tokens if tokens is not None else TokenFile(settings.resolved_tokens_file).current
     rendered = RenderedResponses()
+    render_settings = RenderSettings.from_environ(os.environ, to_terminal=False)
     bearer = HTTPBearer(auto_error=False, description="A token made by `segcli token create`.")
 
     def authenticate(credentials: HTTPAuthorizationCredentials | None) -> TokenRecord:
@@ -101,7 +102,7 @@ def create_app(
             tables=settings.tables,
         )
         compare = parse_compare(query.get("compare"))
-        renderer = get_renderer(params.export_format or "json")
+        renderer = get_renderer(params.export_format or "json", render_settings)
         report_request = ReportRequest.from_params(
             params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone, compare=compare
         )

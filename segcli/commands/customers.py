@@ -2,80 +2,25 @@
 
 from __future__ import annotations
 
-from segcli.commands.common import (
-    check_output,
-    pick_format,
-    resolve_report,
-    resolve_settings,
-    write_with,
-)
-from segcli.commands.options import (
-    AsOfOpt,
-    BusinessOpt,
-    ConfigOpt,
-    DaysOpt,
-    ItemsOpt,
-    ItemsTableOpt,
-    ListFormatOpt,
-    MapOpt,
-    MethodOpt,
-    OutputOpt,
-    SalesTableOpt,
-    SegmentCodeOpt,
-    SegmentNameOpt,
-    SourceOpt,
-    StorefrontOpt,
-    TimezoneOpt,
-)
+from segcli.commands.common import check_output, pick_format, render_settings, write_with
+from segcli.commands.groups import ReportOptions, option_groups
+from segcli.commands.options import ListFormatOpt, OutputOpt
 from segcli.commands.progress import Progress
 from segcli.engine.errors import InvalidParameter
 from segcli.render.customers import get_list_writer
 
 
-def customers(
-    source: SourceOpt = None,
-    items: ItemsOpt = None,
-    business_id: BusinessOpt = None,
-    method: MethodOpt = None,
-    days: DaysOpt = None,
-    storefront_id: StorefrontOpt = None,
-    segment_name: SegmentNameOpt = None,
-    segment_code: SegmentCodeOpt = None,
-    as_of: AsOfOpt = None,
-    timezone: TimezoneOpt = None,
-    fmt: ListFormatOpt = None,
-    output: OutputOpt = None,
-    map_pairs: MapOpt = None,
-    sales_table: SalesTableOpt = None,
-    items_table: ItemsTableOpt = None,
-    config: ConfigOpt = None,
-) -> None:
+@option_groups
+def customers(*, options: ReportOptions, fmt: ListFormatOpt = None, output: OutputOpt = None) -> None:
     """List the customers in scope with their figures, scores and segment."""
     from segcli.engine.compute import customer_table
     from segcli.engine.service import source_from_settings
     from segcli.render.customers import tidy
 
-    settings = resolve_settings(
-        config,
-        map_pairs,
-        source=source,
-        items=items,
-        business_id=business_id,
-        timezone=timezone,
-        sales_table=sales_table,
-        items_table=items_table,
-    )
-    params, request = resolve_report(
-        settings,
-        method=method,
-        days=days,
-        storefront_id=storefront_id,
-        segment_name=segment_name,
-        segment_code=segment_code,
-        as_of=as_of,
-    )
+    settings = options.settings()
+    params, request = options.request(settings)
     name = pick_format(fmt, output, default_pipe="csv")
-    writer = get_list_writer(name)
+    writer = get_list_writer(name, render_settings(output))
     if name == "parquet" and output is None:
         raise InvalidParameter(
             "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"

@@ -13,8 +13,9 @@ from rich.text import Text
 
 from segcli.engine.behavior import FACET_TITLES
 from segcli.engine.compare import LAPSED, NEW, change_pct, migration_summary
+from segcli.render.numbers import change as size
+from segcli.render.numbers import count, money
 from segcli.render.plain import clean, plain
-from segcli.render.table import money
 
 
 def change(pct: Decimal | None, now: Decimal | int) -> Text:
@@ -22,10 +23,10 @@ def change(pct: Decimal | None, now: Decimal | int) -> Text:
     if pct is None:
         return Text("new" if now > 0 else "—", style="cyan" if now > 0 else "dim")
     if pct > 0:
-        return Text(f"▲ {pct:,}%", style="green")
+        return Text(f"▲ {size(pct)}", style="green")
     if pct < 0:
-        return Text(f"▼ {-pct:,}%", style="red")
-    return Text(f"= {pct}%", style="dim")
+        return Text(f"▼ {size(pct)}", style="red")
+    return Text(f"= {size(pct)}", style="dim")
 
 
 def summary_line(comparison: Mapping[str, Any], customers: int, revenue: Decimal) -> Text:
@@ -66,8 +67,8 @@ def change_table(comparison: Mapping[str, Any], width: int = 120) -> Table:
         revenue = [money(row["previous_revenue"]), money(row["revenue"])] if wide else []
         table.add_row(
             plain(row["segment_name"]),
-            f"{row['previous_customer_count']:,}",
-            f"{row['customer_count']:,}",
+            count(row["previous_customer_count"]),
+            count(row["customer_count"]),
             change(row["customer_change_pct"], row["customer_count"]),
             *revenue,
             change(row["revenue_change_pct"], row["revenue"]),
@@ -103,7 +104,7 @@ def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
     now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns))]
     headers = [*(number[c] for c in columns), LAPSED] + (["before"] if wide else [])
     grid = [r["customers"] + [r["total"]] for r in rows] + [[*now_totals, 0, 0]]
-    widths = [max(len(h), *(len(f"{line[i]:,}") for line in grid)) for i, h in enumerate(headers)]
+    widths = [max(len(h), *(len(count(line[i])) for line in grid)) for i, h in enumerate(headers)]
     labels = [_label(r["from_segment"], number) for r in rows]
     # a rich table takes 3 characters per column besides the content, less 1
     room = width - sum(widths) - 3 * (len(widths) + 1) + 1
@@ -117,15 +118,15 @@ def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
     for row, label in zip(rows, labels, strict=True):
         name = row["from_segment"]
         cells = [
-            Text(f"{n:,}", style="bold" if name == col else ("dim" if n == 0 else ""))
+            Text(count(n), style="bold" if name == col else ("dim" if n == 0 else ""))
             for col, n in zip([*columns, LAPSED], row["customers"], strict=True)
         ]
-        total = ["" if name == NEW else f"{row['total']:,}"] if wide else []
+        total = ["" if name == NEW else count(row["total"])] if wide else []
         table.add_row(Text(label, style="cyan" if name == NEW else ""), *cells, *total)
     table.add_section()
     table.add_row(
         Text("now", style="dim"),
-        *(Text(f"{n:,}", style="dim") for n in now_totals),
+        *(Text(count(n), style="dim") for n in now_totals),
         "",
         *([""] if wide else []),
     )
