@@ -269,3 +269,17 @@ def test_openapi_lists_the_segments_the_server_accepts(api: Api, tmp_path: Path)
     )
     assert _valid("CATEGORY:Apparel", params["segment_code"])
     assert api.get("segment_name=Nobody").status_code == 400
+
+
+# case 9 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compare", [False, True])
+@pytest.mark.parametrize("category", ["A" * 250, " ".join(["Word"] * 60), "\u0416" * 300])
+def test_a_pdf_takes_a_category_of_any_length(cli: Any, tmp_path: Path, category: str, compare: bool) -> None:
+    args = behavior_files(tmp_path, category, channel="C" * 220)
+    out = tmp_path / "report.pdf"
+    extra = ["--compare"] if compare else []
+    run = cli("segment", *args, "--as-of", AS_OF.isoformat(), *extra, "--output", out)
+    assert (run.exit_code, run.stderr) == (0, "")
+    assert out.read_bytes().startswith(b"%PDF-")
