@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,6 +40,7 @@ def load(
     config: ConfigOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
+    from segcli.engine.atomic import sweep_stale, write_error
     from segcli.engine.service import source_from_settings
     from segcli.engine.sources.warehouse import load_warehouse
 
@@ -53,7 +56,13 @@ def load(
     src = source_from_settings(settings)
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
-    result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+    target = Path(db)
+    # the warehouse's own temp files (`.NAME.<pid>.<hex>.tmp`, and DuckDB's `.wal`) left by a killed load
+    sweep_stale(target.parent, re.compile(rf"^\.{re.escape(target.name)}\.(?P<pid>\d+)\.[0-9a-f]{{8}}\.tmp"))
+    try:
+        result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+    except OSError as exc:
+        raise write_error(db, exc) from None
     message = f"loaded {result.sales_rows:,} sales"
     if result.items_rows is not None:
         message += f" and {result.items_rows:,} items"

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segcli.engine.atomic import sweep_stale, temp_path
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.sources import file_kind
@@ -146,7 +147,8 @@ class GenerateResult:
 def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], path: Path) -> None:
     """COPY a query to a file atomically (temporary name in the same folder, then rename)."""
     kind = file_kind(str(path))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sweep_stale(path.parent)
+    tmp = temp_path(path)
     fmt = (
         "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
         if kind == "parquet"

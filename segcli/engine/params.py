@@ -14,7 +14,7 @@ EXPORT_FORMATS = ("csv", "pdf")
 DEFAULT_METHOD = "rfm"
 DEFAULT_DAYS = 90
 MAX_DAYS = 9999
-_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
+_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)

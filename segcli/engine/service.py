@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
@@ -23,6 +24,27 @@ def source_from_settings(settings: Settings) -> Source:
     )
 
 
+def cached_report(
+    settings: Settings, request: ReportRequest, source: Source, cache: ReportCache | None
+) -> Report | None:
+    """The request's report if the cache holds it fresh, else None (never computes, never waits)."""
+    if cache is None:
+        return None
+    report = cache.cached(cache_key(request), report_fingerprint(settings, request, source), _usable(request))
+    return None if report is None else _shown(report, request)
+
+
+def _usable(request: ReportRequest) -> Callable[[Report], bool]:
+    # one entry per key serves both: a report with its comparison answers a plain request too
+    return lambda cached: cached.comparison is not None or not request.compare
+
+
+def _shown(report: Report, request: ReportRequest) -> Report:
+    return (
+        replace(report, comparison=None) if report.comparison is not None and not request.compare else report
+    )
+
+
 def get_report(
     settings: Settings,
     request: ReportRequest,
@@ -36,13 +58,10 @@ def get_report(
         return compute_report(source, request, settings.tables)
     # the source's identity is taken before computing: a change during the run makes the entry stale
     fingerprint = report_fingerprint(settings, request, source)
-    # one entry per key serves both: a report with its comparison answers a plain request too
     report = cache.get_or_compute(
         cache_key(request),
         fingerprint,
         lambda: compute_report(source, request, settings.tables),
-        usable=lambda cached: cached.comparison is not None or not request.compare,
+        usable=_usable(request),
     )
-    return (
-        replace(report, comparison=None) if report.comparison is not None and not request.compare else report
-    )
+    return _shown(report, request)

@@ -13,6 +13,7 @@ from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix
 from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.render.numbers import change as size
 from segcli.render.numbers import count, money
+from segcli.render.plain import clean, plain
 
 
 def change(pct: Decimal | None, now: Decimal | int) -> Text:
@@ -63,7 +64,7 @@ def change_table(comparison: Comparison, width: int = 120) -> Table:
             table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
         revenue = [money(row.previous_revenue), money(row.revenue)] if wide else []
         table.add_row(
-            row.segment_name,
+            plain(row.segment_name),
             count(row.previous_customer_count),
             count(row.customer_count),
             change(row.customer_change_pct, row.customer_count),
@@ -80,8 +81,8 @@ MIN_LABEL = 10
 def _label(name: str, number: dict[str, str]) -> str:
     """A matrix row's label: the segment's column number and name; "new"; or a segment gone now."""
     if name in number:
-        return f"{number[name]} {name}"
-    return "  " + name if name == NEW else f"· {name}"
+        return f"{number[name]} {clean(name)}"
+    return "  " + name if name == NEW else f"· {clean(name)}"
 
 
 def matrix_table(matrix: MigrationMatrix, width: int = 120) -> RenderableType:

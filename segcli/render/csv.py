@@ -34,14 +34,22 @@ COLUMNS = (
     "recommended_actions",
 )
 ACTION_SEPARATOR = "; "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may run as a formula
+
+
+def safe_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading `'` before a formula's first character."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def cell(value: Any) -> str:
-    """A value as CSV text: decimals as plain digits, None as an empty cell."""
+    """A value as CSV text: decimals as plain digits, None as an empty cell, text never a formula."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, str):
+        return safe_text(value)
     return str(value)
 
 
@@ -67,8 +75,8 @@ def migration_rows(comparison: Comparison) -> list[list[str]]:
     for matrix in comparison.migration:
         for row in matrix.rows:
             for to, customers in zip(matrix.columns, row.customers, strict=True):
-                cells = [row.from_segment, to, str(customers)]
-                rows.append([*cells, matrix.facet or ""] if faceted else cells)
+                cells = [safe_text(row.from_segment), safe_text(to), str(customers)]
+                rows.append([*cells, cell(matrix.facet)] if faceted else cells)
     return rows
 
 

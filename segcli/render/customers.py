@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING
 from segcli.engine import jsonout
 from segcli.engine.errors import InvalidParameter
 from segcli.render import RenderSettings
-from segcli.render.csv import write_csv
+from segcli.render.csv import safe_text, write_csv
 
 if TYPE_CHECKING:
     import pyarrow
@@ -73,8 +73,24 @@ def text_rows(table: pyarrow.Table, limit: int | None = None) -> Iterator[list[s
 
 
 def write_list_csv(table: pyarrow.Table, out: IO[bytes]) -> None:
-    """CSV with a header row, the columns of the list in order."""
-    write_csv(itertools.chain([list(table.column_names)], text_rows(table)), out)
+    """CSV with a header row, the columns of the list in order; text cells never a formula."""
+    import pyarrow as pa
+
+    text = [
+        i
+        for i, f in enumerate(table.schema)
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+
+    def safe(row: list[str | None]) -> list[str | None]:
+        for i in text:
+            value = row[i]
+            if value:
+                row[i] = safe_text(value)
+        return row
+
+    rows = map(safe, text_rows(table)) if text else text_rows(table)
+    write_csv(itertools.chain([list(table.column_names)], rows), out)
 
 
 def write_jsonl(table: pyarrow.Table, out: IO[bytes]) -> None:
@@ -95,9 +111,15 @@ def write_preview(table: pyarrow.Table, out: IO[bytes], width: int | None = 120)
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from segcli.render.plain import clean
 
     names = table.column_names
-    rows = [_preview_columns(dict(zip(names, row, strict=True))) for row in text_rows(table, PREVIEW_ROWS)]
+    rows = [
+        {title: clean(value) for title, value in _preview_columns(dict(zip(names, row, strict=True))).items()}
+        for row in text_rows(table, PREVIEW_ROWS)
+    ]
     titles = list(_preview_columns(dict.fromkeys(names, "")) if not rows else rows[0])
     total = table.num_rows
     if total > PREVIEW_ROWS:
@@ -119,7 +141,7 @@ def write_preview(table: pyarrow.Table, out: IO[bytes], width: int | None = 120)
         for title in titles:
             grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title not in _WRAP)
         for row in rows:
-            grid.add_row(*(row[title] for title in titles))
+            grid.add_row(*(Text(row[title]) for title in titles))
         if rows:
             console.print(grid)
         console.print(note, style="dim")

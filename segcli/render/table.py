@@ -16,6 +16,7 @@ from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
 from segcli.engine.report import DataQuality, Report
 from segcli.render.numbers import count, money, percent
+from segcli.render.plain import clean, plain
 
 BAR_WIDTH = 10
 _INSIGHT_LABELS = (
@@ -56,7 +57,7 @@ def insights_panel(report: Report) -> Panel:
     grid.add_column(style="bold")
     values = report.insights.to_dict()
     for key, label in _INSIGHT_LABELS:
-        grid.add_row(label, values[key] or "—")
+        grid.add_row(label, plain(values[key] or "—"))
     return Panel(grid, title="Insights", title_align="left", expand=False)
 
 
@@ -89,8 +90,8 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
         revenue_fraction = s.revenue / richest if richest > 0 and s.revenue > 0 else Decimal(0)
         rows.append(
             (
-                s.name,
-                s.code,
+                plain(s.name),
+                plain(s.code),
                 count(s.customer_count),
                 percent(s.customer_count, total_customers),
                 bar(Decimal(s.customer_count) / biggest),
@@ -120,7 +121,7 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
         if facet is not None and (i == 0 or facets[i - 1] != facet):
             if i:
                 table.add_section()
-            table.add_row(Text(FACET_TITLES.get(facet, facet), style="bold magenta"))
+            table.add_row(plain(FACET_TITLES.get(facet, facet), style="bold magenta"))
         table.add_row(*(row[k] for k in kept))
     return table
 
@@ -131,8 +132,8 @@ def quality_lines(quality: DataQuality) -> Text:
         f"Data quality: {quality.rows_read:,} rows in the window, {quality.rows_in_scope:,} in scope, "
         f"{quality.anonymous_sales:,} anonymous"
     )
-    excluded = [f"{k} {v:,}" for k, v in quality.excluded_by_status.items()]
-    unknown = [f"'{k}' {v:,}" for k, v in quality.unknown_status.items()]
+    excluded = [f"{clean(k)} {v:,}" for k, v in quality.excluded_by_status.items()]
+    unknown = [f"'{clean(k)}' {v:,}" for k, v in quality.unknown_status.items()]
     if excluded or unknown:
         parts = []
         if excluded:

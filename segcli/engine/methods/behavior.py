@@ -11,6 +11,7 @@ spend) is zero or negative, or who has no items, lands in the catch-all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.compare import CURRENT, comparative_insights
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
+from segcli.engine.methods.base import SegmentLabels
 from segcli.engine.params import check_segment_filter
 from segcli.engine.report import Insights, Period, SegmentResult
 from segcli.engine.segments import SegmentTable
@@ -134,7 +136,22 @@ SEASON = Facet(
     ),
 )
 
-FACET_TITLES = {f.name: f.title for f in (CATEGORY, CHANNEL, SEASON)}
+FACETS = (CATEGORY, CHANNEL, SEASON)
+FACET_TITLES = {f.name: f.title for f in FACETS}
+
+
+def _pattern(template: str) -> str:
+    """A template's values as a regular expression (read alike by Python and ECMAScript): `{name}` any text."""
+    parts = (re.sub(r"[.^$*+?()[\]{}|\\]", lambda m: "\\" + m.group(), p) for p in template.split("{name}"))
+    return r"[\s\S]*".join(parts)
+
+
+LABELS = SegmentLabels(
+    names=tuple(f.catch_all for f in FACETS),
+    codes=tuple(f.catch_all_code for f in FACETS),
+    name_patterns=tuple(_pattern(f.label) for f in FACETS),
+    code_patterns=tuple(_pattern(f.code) for f in FACETS),
+)
 
 # The sales in scope of one window. Parameters: $start, $end.
 _SALES = f"""
@@ -200,7 +217,7 @@ SELECT DISTINCT 'channel', channel FROM sales WHERE channel IS NOT NULL
 
 def facets(days: int) -> tuple[Facet, ...]:
     """The facets of a window: seasonality only for windows of SEASON_MIN_DAYS or more."""
-    return (CATEGORY, CHANNEL, SEASON) if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
+    return FACETS if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
 
 
 def _summary_query(table: str, shown: tuple[Facet, ...]) -> Query:
@@ -308,6 +325,9 @@ class BehaviorMethod:
             missing.append("sale items (--items)")
         if missing:
             raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
+
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return LABELS
 
     def window_segments(
         self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
+from segcli.engine.methods.base import SegmentLabels
 from segcli.engine.report import SegmentResult
 from segcli.engine.segments import SegmentTable, parse_table, shipped_entries
 from segcli.engine.sql import INCLUDED_SQL, sql_literal
@@ -156,6 +157,9 @@ class ScoredMethod:
 
     def check_source(self, source: Source) -> None:
         return None
+
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return None if table is None else SegmentLabels(table.names, table.codes)
 
     def empty_segments(self, table: SegmentTable) -> list[SegmentResult]:
         """Every segment of the table with zero members, in table order."""

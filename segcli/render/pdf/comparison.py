@@ -27,7 +27,7 @@ from segcli.render.pdf.frame import (
     ReportPdf,
     facet_title,
 )
-from segcli.render.pdf.tables import fit_columns, natural_widths, styled_table, table_size
+from segcli.render.pdf.tables import LABEL_MAX_W, fit_columns, natural_widths, styled_table, table_size
 
 
 def signed_pct(pct: Decimal | None, now: Decimal | int) -> tuple[str, tuple[int, int, int]]:
@@ -95,7 +95,8 @@ def _matrix(pdf: ReportPdf, matrix: MigrationMatrix) -> None:
         ),
         ["Now", *(count(n) for n in now_totals), "", ""],
     ]
-    grid = [[pdf.safe(text) for text in line] for line in grid]
+    pdf.font(7.5, bold=True)  # the table's largest size: a label that fits at it fits at any
+    grid = [[pdf.fit(text, LABEL_MAX_W) for text in line] for line in grid]  # names from the data: any length
     title = "Migration" + (f" {pdf.dash} {facet_title(matrix.facet)}" if matrix.facet else "")
     summary = " · ".join(f"{key} {n:,}" for key, n in matrix.summary.items())
     if pdf.will_page_break(12 + 6 * len(grid)):

@@ -29,7 +29,7 @@ from segcli.render.pdf.frame import (
     facet_title,
     stamp,
 )
-from segcli.render.pdf.tables import fit_columns, styled_table, table_size
+from segcli.render.pdf.tables import LABEL_MAX_W, fit_columns, styled_table, table_size
 
 
 def title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
@@ -201,6 +201,9 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             ]
         )
     rows = [[pdf.safe(text) for text in row] for row in rows]
+    pdf.font(7.5, bold=True)  # the table's largest size: a label that fits at it fits at any
+    # a name or code from the data may be any length: cut it so the figures keep their room
+    rows = [[pdf.fit(text, LABEL_MAX_W) if j < 2 else text for j, text in enumerate(row)] for row in rows]
     facet_rows = len({s.facet for s in shown}) if faceted else 0
     # keep a short table on one page: it moves to the next page whole when it would split
     pdf.section("Segments", needed=min(8 + (len(rows) + facet_rows) * 5.6, 120))
