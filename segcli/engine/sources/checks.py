@@ -39,7 +39,7 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
         bad = f"_{name} IS NULL"
     else:  # amount_refunded may be empty (= 0) but never unreadable
         bad = f"_{name} IS NULL AND NULLIF(trim({raw}), '') IS NOT NULL" if has_raw else "FALSE"
-    decimals = f"regexp_matches({raw}, '[.][0-9]{{5,}}')" if plan.kind(name) == "VARCHAR" else None
+    decimals = f"regexp_matches({raw}, '{plan.too_many_decimals}')" if plan.kind(name) == "VARCHAR" else None
     return bad, decimals
 
 
