@@ -185,9 +185,46 @@ def test_mixed_day_month_orders_are_an_error(cli: Any, tmp_path: Path) -> None:
                       "1,a,25/06/2026,1.00,completed\n2,b,06/25/2026,1.00,completed\n")  # fmt: skip
     run = cli("segment", "--source", source, "--as-of", "2026-06-30")
     assert run.exit_code == 1
-    # DuckDB reads such a column as text; a day-first value is then not a date either way
-    assert run.stderr.startswith(f"{source}: ")
-    assert "25/06/2026" in run.stderr or "06/25/2026" in run.stderr or "--date-format" in run.stderr
+    assert run.stderr == (
+        f"{source}: column 'sale_date' mixes day/month and month/day dates; give --date-format %d/%m/%Y or %m/%d/%Y\n"
+    )
+    run = cli("segment", "--source", source, "--as-of", "2026-06-30", "--date-format", "%m/%d/%Y")
+    assert run.exit_code == 1
+    assert run.stderr == (
+        f"{source}: column 'sale_date' has a value that is not a date: '25/06/2026' (sale_id 1) "
+        "(read as %m/%d/%Y)\n"
+    )
+
+
+def test_mixed_orders_beyond_the_sniffed_sample(cli: Any, tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    rows = [f"{i},c{i % 40},{1 + i % 28:02d}/0{1 + i % 9}/2026,1.00,completed\n" for i in range(25_000)]
+    source.write_text("sale_id,customer_id,sale_date,total_amount,status\n" + "".join(rows)
+                      + "25000,c1,06/25/2026,1.00,completed\n")  # fmt: skip
+    run = cli("segment", "--source", source, "--as-of", "2026-06-30")
+    assert run.exit_code == 1  # DuckDB's sniffer, seeing day-first dates only, would fail or misread
+    assert run.stderr == (
+        f"{source}: column 'sale_date' mixes day/month and month/day dates; give --date-format %d/%m/%Y or %m/%d/%Y\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (
+            ["2026-11-20T10:00:00+01:00", "03/04/2026"],
+            "'03/04/2026' (sale_id 2); give --date-format, e.g. %d/%m/%Y or %m/%d/%Y",
+        ),
+        (["2026-11-20", "25/06/2026"], "'2026-11-20' (sale_id 1) (read as %d/%m/%Y)"),
+    ],
+)
+def test_day_month_text_among_iso_dates(cli: Any, tmp_path: Path, dates: list[str], message: str) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text("sale_id,customer_id,sale_date,total_amount,status\n"
+                      + "".join(f"{i},c{i},{d},1.00,completed\n" for i, d in enumerate(dates, 1)))  # fmt: skip
+    run = cli("segment", "--source", source, "--as-of", "2026-11-20")
+    assert run.exit_code == 1
+    assert run.stderr == f"{source}: column 'sale_date' has a value that is not a date: {message}\n"
 
 
 def test_missing_columns_named_at_once_with_likely_maps(cli: Any) -> None:
@@ -230,20 +267,21 @@ def test_suggestions_by_spelling_and_each_column_once() -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [
-        (b"", "the file is empty"),
-        (b"sale_id,customer_id,sale_date,total_amount,status\n", "the file is empty (a header but no rows)"),
-        (
-            b"sale_id,customer_id,sale_date,total_amount,status\n\n\n",
-            "the file is empty (a header but no rows)",
-        ),
-    ],
+    [(b"", "the file is empty"), (b"\n\n", "the file is empty (no header line)")],
 )
 def test_empty_file_says_so(cli: Any, tmp_path: Path, content: bytes, message: str) -> None:
     source = tmp_path / "sales.csv"
     source.write_bytes(content)
     run = cli("segment", "--source", source, "--as-of", "2026-11-20")
     assert (run.exit_code, run.stderr) == (1, f"{source}: {message}\n")
+
+
+def test_header_only_file_is_an_empty_report(cli: Any, tmp_path: Path) -> None:
+    source = tmp_path / "sales.csv"
+    source.write_text("sale_id,customer_id,sale_date,total_amount,status\n")
+    run = cli("segment", "--source", source, "--as-of", "2026-11-20", "-f", "json")
+    assert run.exit_code == 0, run.stderr  # no sales is a (warned) empty report, not a broken file
+    assert run.json()["data"]["total_customers"] == 0
 
 
 def test_decimal_comma_amounts(cli: Any, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
+from segcli.engine.sources.dialect import date_hint
 from segcli.engine.sources.plan import EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
@@ -307,5 +308,5 @@ def check_business_rows(
             raise DataError(f"{label}: {plan.describe('sale_date')} is empty (sale_id {sale_id})")
         raise DataError(
             f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
-            f"{quote_value(value)} (sale_id {sale_id})"
+            f"{quote_value(value)} (sale_id {sale_id}){date_hint(value, plan.date_format)}"
         )

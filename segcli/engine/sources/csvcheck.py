@@ -108,16 +108,6 @@ def diagnose(path: str, dialect: CsvDialect) -> str | None:
     return None
 
 
-def has_rows(path: str, dialect: CsvDialect) -> bool:
-    """Whether the CSV file holds a non-blank line after its header (reads only the first lines)."""
-    for number, line in enumerate(_records(path, dialect.encoding)):
-        if number > 0 and line.strip():
-            return True
-        if number > 1000:
-            return True
-    return False
-
-
 _LINE_RE = re.compile(r"CSV Error on Line: (\d+)")
 
 

@@ -90,3 +90,12 @@ def day_month_order(fmt: str | None) -> tuple[str, str] | None:
     if match is None or match.group(1) == match.group(2):
         return None
     return (f"%{match.group(1)}", f"%{match.group(2)}")
+
+
+def date_hint(value: str, date_format: str | None) -> str:
+    """A hint for a text value that is not a date: the format it was read with, or one to give."""
+    if date_format is not None:
+        return f" (read as {date_format})"
+    if re.match(DAY_MONTH_RE, value):
+        return "; give --date-format, e.g. %d/%m/%Y or %m/%d/%Y"
+    return ""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from segcli.engine.errors import DataError
 from segcli.engine.schema import Column
-from segcli.engine.sources.csvcheck import csv_error, diagnose, has_rows
+from segcli.engine.sources.csvcheck import csv_error, diagnose
 from segcli.engine.sources.dialect import DAY_MONTH_RE, CsvDialect, day_month_order
 from segcli.engine.sources.plan import TS_NAIVE, TS_TZ, base_type, resolve_columns
 from segcli.engine.sources.suggest import missing_message
@@ -43,7 +43,6 @@ class FileCheck:
         if self.kind == "parquet" and len(files) == 1:
             return self.dialect.date_format  # the union's DESCRIBE is this file's
         formats: list[tuple[str, str]] = []  # (sniffed day/month format, raw column)
-        any_rows = self.kind != "csv"
         for original, path in zip(files, read_paths, strict=True):
             types, date_format = self._header(original, path)
             label = self.label if len(files) == 1 else original
@@ -55,11 +54,6 @@ class FileCheck:
                 raise DataError(problem or missing_message(label, missing, list(types), source_of.values()))
             if date_format and "sale_date" in source_of and day_month_order(date_format):
                 formats.append((date_format, source_of["sale_date"]))
-            if not any_rows:
-                any_rows = has_rows(original, self.dialect)
-        if not any_rows:
-            what = "the file is empty (a header but no rows)" if len(files) == 1 else "no file has any rows"
-            raise DataError(f"{self.label}: {what}")
         if self.dialect.date_format is not None or not formats:
             return self.dialect.date_format
         return self._decide(*formats[0], relation(snap, [formats[0][1]]))
