@@ -359,3 +359,15 @@ def test_loaded_into_a_warehouse_gives_the_same_report(
     run = cli("load", source, "--db", db, *options)
     assert run.exit_code == 0, run.stderr
     assert report(cli, db).stdout == report(cli, EXPORTS / "plain_utf8.csv").stdout
+
+
+def test_dialect_is_part_of_the_cache_identity() -> None:
+    from segcli.engine.sources import CsvDialect, open_source
+
+    plain = open_source(str(EUROPEAN)).identity()
+    semicolon = open_source(str(EUROPEAN), dialect=CsvDialect(delimiter=";")).identity()
+    day_first = open_source(
+        str(EUROPEAN), dialect=CsvDialect(delimiter=";", date_format="%d.%m.%Y")
+    ).identity()
+    assert len({plain, semicolon, day_first}) == 3
+    assert open_source(str(EUROPEAN), dialect=CsvDialect()).identity() == plain

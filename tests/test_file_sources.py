@@ -160,6 +160,12 @@ def test_transcoded_copies_are_removed(tmp_path: Path) -> None:
     copy = transcoder.utf8_copy(str(source), "cp1252")
     assert Path(copy).read_text("utf-8") == "a,b\n1,Zoë €\n"
     assert oct(os.stat(os.path.dirname(copy)).st_mode & 0o777) == "0o700"
+    assert transcoder.utf8_copy(str(source), "cp1252") == copy  # reused while the file is unchanged
+    source.write_text("a,b\n1,Zoë €\n2,x\n", encoding="cp1252")
+    newer = transcoder.utf8_copy(str(source), "cp1252")
+    assert newer != copy
+    assert not os.path.exists(copy)  # the older version's copy is gone
+    copy = newer
     del transcoder
     gc.collect()
     assert not os.path.exists(copy)

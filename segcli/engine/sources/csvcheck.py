@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import os
 import re
@@ -24,6 +25,7 @@ class Transcoder:
     def __init__(self) -> None:
         self._dir: str | None = None
         self._copies: dict[tuple[str, int, int], str] = {}
+        self._made = 0
 
     def utf8_copy(self, path: str, encoding: str) -> str:
         """A UTF-8 copy of `path` (decoded from `encoding` in chunks), or a one-line DataError."""
@@ -34,7 +36,11 @@ class Transcoder:
         if self._dir is None:
             self._dir = tempfile.mkdtemp(prefix="segcli-csv-")
             weakref.finalize(self, shutil.rmtree, self._dir, True)
-        target = os.path.join(self._dir, f"{len(self._copies)}.csv")
+        for old in [k for k in self._copies if k[0] == key[0]]:  # an older version of the file
+            with contextlib.suppress(OSError):
+                os.unlink(self._copies.pop(old))
+        self._made += 1
+        target = os.path.join(self._dir, f"{self._made}.csv")
         with open(target, "w", encoding="utf-8", newline="") as dst:
             for text in _lines(path, encoding):
                 dst.write(text)

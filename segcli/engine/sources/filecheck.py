@@ -35,6 +35,7 @@ class FileCheck:
     ) -> None:
         self.con, self.label, self.kind, self.dialect = con, label, kind, dialect
         self.mapping, self.columns = mapping, columns
+        self.types: dict[str, str] | None = None  # a single CSV file's sniffed column types
 
     def run(
         self, files: Sequence[str], read_paths: Sequence[str], snap: Any, relation: Relation
@@ -45,6 +46,7 @@ class FileCheck:
         formats: list[tuple[str, str]] = []  # (sniffed day/month format, raw column)
         for original, path in zip(files, read_paths, strict=True):
             types, date_format = self._header(original, path)
+            self.types = types if len(files) == 1 and self.kind == "csv" else None
             label = self.label if len(files) == 1 else original
             if self.kind == "csv":
                 self._check_header(original, list(types))

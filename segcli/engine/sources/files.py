@@ -130,11 +130,28 @@ class FileScan:
             check = FileCheck(con, self.pattern, self.kind, self.dialect, self.mapping, self.columns)
             snap.date_format = check.run(snap.files, self._read_paths(snap), snap, self.relation)
             snap.checked = True
+            sniffed = check.types if not snap.all_varchar else None
+        else:
+            sniffed = None
+        if sniffed:  # a single CSV's sniffed types are what DESCRIBE would say: no second sniff
+            plan = self._plan_from(snap, sniffed)
+            text = dict.fromkeys(self.text_columns(plan, snap), "VARCHAR")
+            return self._plan_from(snap, {**sniffed, **text}) if text else plan
         plan = self._describe(con, snap, self.relation(snap))
         if self.kind == "csv" and not snap.all_varchar:
             # money (and dates read with a format) are read as text and parsed exactly
             plan = self._describe(con, snap, self.relation(snap, self.text_columns(plan, snap)))
         return plan
+
+    def _plan_from(self, snap: Snapshot, types: Mapping[str, str]) -> ColumnPlan:
+        return ColumnPlan(
+            self.pattern,
+            types,
+            self.mapping,
+            self.columns,
+            decimal=self.dialect.decimal,
+            date_format=snap.date_format,
+        )
 
     def _describe(
         self, con: duckdb.DuckDBPyConnection, snap: Snapshot, relation: tuple[str, dict[str, Any]]
@@ -142,14 +159,7 @@ class FileScan:
         rel, params = relation
         with self.errors():
             rows = con.execute(f"DESCRIBE SELECT * FROM {rel}", params).fetchall()
-        return ColumnPlan(
-            self.pattern,
-            {row[0]: row[1] for row in rows},
-            self.mapping,
-            self.columns,
-            decimal=self.dialect.decimal,
-            date_format=snap.date_format,
-        )
+        return self._plan_from(snap, {row[0]: row[1] for row in rows})
 
     @contextmanager
     def errors(self) -> Iterator[None]:
