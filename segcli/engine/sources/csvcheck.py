@@ -87,7 +87,7 @@ def _records(path: str, encoding: str) -> Iterator[str]:
         yield rest
 
 
-def diagnose(path: str, dialect: CsvDialect) -> str | None:
+def diagnose(path: str, dialect: CsvDialect, rows: bool = True) -> str | None:
     """What makes a CSV file unreadable, as one line (empty, bad encoding, ragged rows, a header
     naming a column twice), or None."""
     if os.path.getsize(path) == 0:
@@ -103,6 +103,8 @@ def diagnose(path: str, dialect: CsvDialect) -> str | None:
         if name.strip() in seen:
             return f"{path}: column '{name.strip()}' appears twice in the header; rename one"
         seen.add(name.strip())
+    if not rows:  # the header only
+        return None
     reader = csv.reader(records, delimiter=delimiter)
     for row in reader:
         if row and len(row) != len(names):

@@ -94,7 +94,7 @@ class FileCheck:
             (m := re.fullmatch(r"(.+)_([0-9]+)", name)) is not None and m.group(1) in names for name in names
         )
         if ragged or renamed:
-            problem = diagnose(original, self.dialect)
+            problem = diagnose(original, self.dialect, rows=ragged)
             if problem:
                 raise DataError(problem)
 
