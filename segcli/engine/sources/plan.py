@@ -155,6 +155,11 @@ class ColumnPlan:
             return f"{raw} >= CAST($start AS TIMESTAMP) AND {raw} < CAST($end_excl AS TIMESTAMP)"
         if kind in TS_TZ:
             return f"{raw} >= CAST($start AS TIMESTAMPTZ) AND {raw} < CAST($end_excl AS TIMESTAMPTZ)"
+        if kind in INT_TYPES:  # YYYYMMDD integers sort as their dates (any other value fails the date check)
+            return (
+                f"{raw} >= CAST(strftime($start, '%Y%m%d') AS INTEGER) "
+                f"AND {raw} < CAST(strftime($end_excl, '%Y%m%d') AS INTEGER)"
+            )
         expr = self.date_expr()
         return f"{expr} >= $start AND {expr} < $end_excl"
 
