@@ -23,7 +23,11 @@ from segcli.commands.options import (
     CacheDirOpt,
     CacheTtlOpt,
     ConfigOpt,
+    DateFormatOpt,
     DaysOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
@@ -94,10 +98,17 @@ class _SettingsInputs:
     sales_table: str | None
     items_table: str | None
     config: str | None
+    delimiter: str | None
+    decimal_separator: str | None
+    encoding: str | None
+    date_format: str | None
 
     def values(self) -> dict[str, Any]:
         """The settings given on the command line or in SEGCLI_* variables (None: not given)."""
-        names = ("source", "items", "business_id", "timezone", "sales_table", "items_table")
+        names = (
+            *("source", "items", "business_id", "timezone", "sales_table", "items_table"),
+            *("delimiter", "decimal_separator", "encoding", "date_format"),
+        )
         return {name: getattr(self, name) for name in names}
 
     def columns(self) -> dict[str, str]:
@@ -121,6 +132,10 @@ class SettingsOptions(OptionGroup, _SettingsInputs):
     sales_table: SalesTableOpt = None
     items_table: ItemsTableOpt = None
     config: ConfigOpt = None
+    delimiter: DelimiterOpt = None
+    decimal_separator: DecimalOpt = None
+    encoding: EncodingOpt = None
+    date_format: DateFormatOpt = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,10 @@ class ReportOptions(OptionGroup, _SettingsInputs):
     sales_table: SalesTableOpt = None
     items_table: ItemsTableOpt = None
     config: ConfigOpt = None
+    delimiter: DelimiterOpt = None
+    decimal_separator: DecimalOpt = None
+    encoding: EncodingOpt = None
+    date_format: DateFormatOpt = None
 
     def request(self, settings: Settings, compare: bool = False) -> tuple[ReportParams, ReportRequest]:
         """The validated parameters (the API's messages) and the engine request."""

@@ -13,6 +13,10 @@ from segcli.commands.common import resolve_settings
 from segcli.commands.options import (
     BusinessOpt,
     ConfigOpt,
+    DateFormatOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
@@ -38,6 +42,10 @@ def load(
     items_table: ItemsTableOpt = None,
     map_pairs: MapOpt = None,
     config: ConfigOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal_separator: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
     from segcli.engine.atomic import sweep_stale, write_error
@@ -52,6 +60,10 @@ def load(
         business_id=business_id,
         sales_table=sales_table,
         items_table=items_table,
+        delimiter=delimiter,
+        decimal_separator=decimal_separator,
+        encoding=encoding,
+        date_format=date_format,
     )
     src = source_from_settings(settings)
     # a named items table must exist; the default one is copied when it does

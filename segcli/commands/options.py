@@ -194,3 +194,39 @@ CompareOpt = Annotated[
         help="Compare with the previous window of the same length: change per segment and migration.",
     ),
 ]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="CSV field delimiter, e.g. ';' or '\\t' for tab. \\[default: detected]",
+        envvar="SEGCLI_DELIMITER",
+        show_default=False,
+    ),
+]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal-separator",
+        help="Decimal separator of CSV amounts: '.' or ',' (then '.' may group thousands). \\[default: .]",
+        envvar="SEGCLI_DECIMAL_SEPARATOR",
+        show_default=False,
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="CSV text encoding: utf-8, utf-16, latin-1, cp1252, ... \\[default: utf-8]",
+        envvar="SEGCLI_ENCODING",
+        show_default=False,
+    ),
+]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="strftime format of text dates, e.g. %d.%m.%Y. \\[default: ISO 8601 or YYYYMMDD]",
+        envvar="SEGCLI_DATE_FORMAT",
+        show_default=False,
+    ),
+]

@@ -21,6 +21,7 @@ def source_from_settings(settings: Settings) -> Source:
         items=settings.items,
         sales_table=settings.sales_table,
         items_table=settings.items_table,
+        dialect=settings.csv_dialect,
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.schema import CANONICAL_NAMES
 from segcli.engine.segments import SegmentTable, default_tables, tables_from_config
+from segcli.engine.sources.dialect import CsvDialect
 
 CONFIG_NAME = "segcli.toml"
 CONFIG_ENV = "SEGCLI_CONFIG"
@@ -22,6 +23,12 @@ _TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items
 _SECTIONS: dict[str, dict[str, str]] = {
     "cache": {"dir": "cache_dir", "ttl": "cache_ttl"},
     "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
+    "csv": {
+        "delimiter": "delimiter",
+        "decimal_separator": "decimal_separator",
+        "encoding": "encoding",
+        "date_format": "date_format",
+    },
 }
 
 
@@ -58,6 +65,15 @@ class Settings:
     port: int = 8000
     workers: int = 1
     config_path: str | None = None
+    delimiter: str | None = None  # CSV dialect ([csv] in segcli.toml); None: sniffed
+    decimal_separator: str = "."
+    encoding: str = "utf-8"
+    date_format: str | None = None
+
+    @property
+    def csv_dialect(self) -> CsvDialect:
+        """How CSV sources are read (validated when settings are loaded)."""
+        return CsvDialect(self.delimiter, self.decimal_separator, self.encoding, self.date_format)
 
     def with_overrides(self, **values: Any) -> Settings:
         """These settings with every non-None value replaced."""
@@ -138,6 +154,10 @@ _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "workers": int,
     "tokens_file": str,
+    "delimiter": str,
+    "decimal_separator": str,
+    "encoding": str,
+    "date_format": str,
 }
 
 
@@ -180,4 +200,5 @@ def load_settings(
     merged_columns = {**base.columns, **(columns or {})}
     settings = base.with_overrides(columns=merged_columns, **cli)
     check_timezone(settings.timezone)
+    settings.csv_dialect  # noqa: B018 (validates the CSV options: exit 2 before any work)
     return settings

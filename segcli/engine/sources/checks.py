@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
+from segcli.engine.sources.dialect import date_hint
 from segcli.engine.sources.plan import EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
@@ -39,7 +40,7 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
         bad = f"_{name} IS NULL"
     else:  # amount_refunded may be empty (= 0) but never unreadable
         bad = f"_{name} IS NULL AND NULLIF(trim({raw}), '') IS NOT NULL" if has_raw else "FALSE"
-    decimals = f"regexp_matches({raw}, '[.][0-9]{{5,}}')" if plan.kind(name) == "VARCHAR" else None
+    decimals = f"regexp_matches({raw}, '{plan.too_many_decimals}')" if plan.kind(name) == "VARCHAR" else None
     return bad, decimals
 
 
@@ -307,5 +308,5 @@ def check_business_rows(
             raise DataError(f"{label}: {plan.describe('sale_date')} is empty (sale_id {sale_id})")
         raise DataError(
             f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
-            f"{quote_value(value)} (sale_id {sale_id})"
+            f"{quote_value(value)} (sale_id {sale_id}){date_hint(value, plan.date_format)}"
         )

@@ -87,6 +87,8 @@ def _stored_id(plan: ColumnPlan, name: str) -> str:
 def _stored_date(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str) -> str:
     """sale_date as it is kept: typed as the source typed it; text typed when all of one kind."""
     raw, kind = plan.raw("sale_date"), plan.kind("sale_date")
+    if plan.date_format is not None or kind in INT_TYPES:  # --date-format text, YYYYMMDD: kept as dates
+        return plan.date_expr()
     if kind in TS_NAIVE:
         return f"CAST({raw} AS TIMESTAMP)"
     if kind != "VARCHAR":
