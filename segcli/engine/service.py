@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
-from segcli.engine.compute import ReportRequest, compute_report
+from segcli.engine.caveats import future_warning
+from segcli.engine.compute import ReportRequest, compute_report, today_in
+from segcli.engine.errors import DataError
 from segcli.engine.report import Report
 from segcli.engine.settings import Settings
 from segcli.engine.sources import Source, open_source
@@ -33,7 +35,7 @@ def get_report(
     if source is None:
         source = source_from_settings(settings)
     if cache is None:
-        return compute_report(source, request, settings.tables)
+        return finish(settings, request, compute_report(source, request, settings.tables))
     # the source's identity is taken before computing: a change during the run makes the entry stale
     fingerprint = report_fingerprint(settings, request, source)
     # one entry per key serves both: a report with its comparison answers a plain request too
@@ -43,6 +45,18 @@ def get_report(
         lambda: compute_report(source, request, settings.tables),
         usable=lambda cached: cached.comparison is not None or not request.compare,
     )
-    return (
-        replace(report, comparison=None) if report.comparison is not None and not request.compare else report
-    )
+    if report.comparison is not None and not request.compare:
+        report = replace(report, comparison=None)
+    return finish(settings, request, report)
+
+
+def finish(settings: Settings, request: ReportRequest, report: Report) -> Report:
+    """What depends on today or on the settings, not on the data: kept out of the cache."""
+    if settings.currency is not None:
+        if report.currency is not None and report.currency != settings.currency:
+            raise DataError(
+                f"currency {settings.currency} was given, but the sales in scope are in {report.currency}"
+            )
+        report = replace(report, currency=settings.currency)
+    future = future_warning(request.as_of, today_in(request.timezone), request.timezone)
+    return report.with_warnings(future) if future else report
