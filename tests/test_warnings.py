@@ -201,3 +201,15 @@ def test_data_warnings_by_hand() -> None:
         "as-of 2025-01-02 is in the future (today is 2025-01-01 in Europe/Berlin)"
     )
     assert future_warning(date(2025, 1, 1), date(2025, 1, 1), "UTC") is None
+
+
+def test_http_body_carries_the_warnings(tmp_path: Path) -> None:
+    from tests.test_api import Api
+
+    api = Api(tmp_path, source=HISTORICAL, as_of=date(2024, 12, 31))
+    try:
+        data = api.get().json()["data"]
+        assert data["currency"] == "EUR"
+        assert data["warnings"] == [STALE.format(as_of="2024-12-31")]
+    finally:
+        api.shut_down()
