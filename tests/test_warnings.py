@@ -160,6 +160,10 @@ def test_other_sources_report_the_same_last_sale(cli: Any, tmp_path: Path, kind:
         source = db
     run = cli("segment", "--source", source, "--as-of", "2025-06-01", "--format", "json")
     assert run.json()["data"]["warnings"][1] == STALE.format(as_of="2025-06-01")
+    assert run.json()["data"]["currency"] is None  # no sale in scope: unknown
+    run = cli("segment", "--source", source, "--as-of", LAST_SALE, "--format", "json")
+    assert run.json()["data"]["warnings"] == []
+    assert run.json()["data"]["currency"] == "EUR"
 
 
 def test_postgres_pushes_the_last_sale_down(cli: Any, pg_server: PgServer) -> None:
