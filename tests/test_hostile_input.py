@@ -116,7 +116,8 @@ def behavior_files(tmp_path: Path, category: str, channel: str = "web") -> list[
     with sales.open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["sale_id", "customer_id", "sale_date", "total_amount", "status", "channel"])
-        w.writerows([[1, "A", "2026-11-01", "10.00", "completed", channel]])
+        # on the as-of date: a report up to the last sale has no staleness warning (stderr stays empty)
+        w.writerows([[1, "A", AS_OF.isoformat(), "10.00", "completed", channel]])
     with items.open("w", newline="") as f:
         csv.writer(f).writerows([["sale_id", "category", "line_total"], [1, category, "10.00"]])
     return ["--source", str(sales), "--items", str(items), "--method", "behavior"]

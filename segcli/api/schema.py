@@ -120,12 +120,33 @@ class Migration(Body):
     )
 
 
+class Mover(Body):
+    segment_name: str
+    segment_code: str
+    facet: FacetName | SkipJsonSchema[None] = _optional_facet("behavior only.")
+    change: float = Field(
+        description="The change from the previous window: customers, or revenue (2 decimals)."
+    )
+
+
+class Movers(Body):
+    """Measured against the previous window over every segment (before the segment filters); null when
+    no segment rose (fell). Unlike insights.fastest_growing_segment and needs_attention, which for rfm
+    are the segment table's priority lists."""
+
+    grew_most_customers: Mover | None
+    fell_most_customers: Mover | None
+    grew_most_revenue: Mover | None
+    fell_most_revenue: Mover | None
+
+
 class Comparison(Body):
     previous_period: PreviousPeriod
     previous_total_customers: int
     previous_total_revenue: float
     segments: list[SegmentChange] = Field(description="Per segment, after the segment filters.")
     migration: list[Migration] = Field(description="One matrix per facet, never filtered.")
+    movers: Movers = Field(description="The segments that grew and fell most, by customers and by revenue.")
 
 
 class ReportData(Body):
@@ -139,7 +160,15 @@ class ReportData(Body):
     storefront_id: int | None
     total_customers: int
     total_revenue: float
+    currency: str | None = Field(
+        description="The currency of the amounts: the data's currency column, else the configured one; "
+        "null when unknown."
+    )
     data_quality: DataQuality
+    warnings: list[str] = Field(
+        description="Why the report is probably not what was meant (no sales in scope, an as-of after the "
+        "last sale or in the future, a storefront without sales); empty when none."
+    )
     comparison: Comparison | SkipJsonSchema[None] = Field(
         default=None,
         description="With compare=true only: the previous window of the same length and the migration.",

@@ -23,21 +23,25 @@ from segcli.commands.options import (
     CacheDirOpt,
     CacheTtlOpt,
     ConfigOpt,
+    CurrencyOpt,
     DateFormatOpt,
     DaysOpt,
     DecimalOpt,
     DelimiterOpt,
     EncodingOpt,
+    FormatOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
     MethodOpt,
     NoCacheOpt,
+    OutputOpt,
     SalesTableOpt,
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
     StorefrontOpt,
+    StrictOpt,
     TimezoneOpt,
 )
 from segcli.engine.settings import Settings, load_settings, parse_map
@@ -186,3 +190,17 @@ class CacheOptions(OptionGroup):
     def values(self, refresh: bool = False) -> dict[str, Any]:
         """Settings values from these options (None where an option was not given)."""
         return cache_values(self.no_cache, refresh, self.cache_dir, self.cache_ttl)
+
+
+@dataclass(frozen=True)
+class OutputOptions(OptionGroup):
+    """What `segment` writes and when: format, file, the currency shown, and --strict (nothing on a warning)."""
+
+    fmt: FormatOpt = None
+    output: OutputOpt = None
+    strict: StrictOpt = False
+    currency: CurrencyOpt = None
+
+    def values(self) -> dict[str, Any]:
+        """Settings values from these options (None where an option was not given)."""
+        return {"strict": True if self.strict else None, "currency": self.currency}

@@ -108,7 +108,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file (atomically); '-' for stdout.",
+        help="Write to this file (atomically); its suffix gives the format unless --format is given "
+        "(an unknown suffix is an error); '-' for stdout.",
         show_default=False,
     ),
 ]
@@ -117,7 +118,8 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help=f"Output format: {', '.join(format_names())}. \\[default: table on a terminal, else json]",
+        help=f"Output format: {', '.join(format_names())}. "
+        "\\[default: the --output file's suffix; for stdout, table on a terminal, else json]",
         show_default=False,
     ),
 ]
@@ -227,6 +229,25 @@ DateFormatOpt = Annotated[
         "--date-format",
         help="strftime format of text dates, e.g. %d.%m.%Y. \\[default: ISO 8601 or YYYYMMDD]",
         envvar="SEGCLI_DATE_FORMAT",
+        show_default=False,
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Treat a warning (no sales in scope, an as-of after the last sale or in the future, a storefront "
+        "without sales) as an error: exit 1 and write nothing.",
+        envvar="SEGCLI_STRICT",
+    ),
+]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="The sales' currency (e.g. EUR), shown with every amount; the data's currency column wins "
+        "and must agree.",
+        envvar="SEGCLI_CURRENCY",
         show_default=False,
     ),
 ]

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 KEY_PREFIX = "customer_segmentation:"
 KEY_FORMAT = KEY_PREFIX + "{business_id}:{start_date}:{end_date}:{method}:{storefront_id}"
-ENTRY_FORMAT = 2  # bump when the Report model changes shape: older entries become plain misses
+ENTRY_FORMAT = 3  # bump when the Report model changes shape: older entries become plain misses
 LOCK_PREFIX = "segcli:lock:"
 STATS_PREFIX = "segcli:stats:"
 MEMORY_ENTRIES = 64  # reports a process keeps in memory besides the folder (a server's hot set)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from segcli.engine import compare
+from segcli.engine import caveats, compare
 from segcli.engine.engines.base import Query
 from segcli.engine.engines.duckdb import duckdb_engine
 from segcli.engine.methods import get_method
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
 from segcli.engine.report import EXCLUDED_STATUSES, INCLUDED_STATUSES, DataQuality, Period, Report
 from segcli.engine.segments import SegmentTable
-from segcli.engine.sources import Scope, Source
+from segcli.engine.sources import WINDOW_TABLE, Scope, Source
+from segcli.engine.sql import INCLUDED_SQL
 
 if TYPE_CHECKING:
     import pyarrow
@@ -32,6 +33,22 @@ FROM window_quality
 WHERE sale_date BETWEEN $start AND $end
 GROUP BY ALL
 ORDER BY status, anonymous
+""",
+)
+
+
+HAS_CURRENCY = Query(
+    "report.has_currency",
+    "SELECT count(*) FROM information_schema.columns "
+    f"WHERE table_name = '{WINDOW_TABLE}' AND column_name = 'currency'",
+)
+CURRENCY = Query(
+    "report.currency",
+    f"""
+SELECT currency FROM {WINDOW_TABLE}
+WHERE currency IS NOT NULL AND status IN {INCLUDED_SQL} AND customer_id IS NOT NULL
+  AND sale_date BETWEEN $start AND $end
+LIMIT 1
 """,
 )
 
@@ -148,13 +165,35 @@ def build_report(ex: Executor, method: Method, request: ReportRequest, table: Se
     )
 
 
+def report_currency(ex: Executor, params: Mapping[str, Any]) -> str | None:
+    """The currency of the window's sales in scope (the load checked there is one), or None."""
+    if not ex.rows(HAS_CURRENCY)[0][0]:
+        return None
+    found = ex.rows(CURRENCY, {"start": params["start"], "end": params["end"]})
+    return str(found[0][0]) if found else None
+
+
+def finish_report(ex: Executor, source: Source, request: ReportRequest, report: Report) -> Report:
+    """The report with its currency and its data warnings (SPEC 1.5)."""
+    try:
+        last_sale: date | str | None = ex.last_sale(source, request.scope)
+    except NotImplementedError:
+        last_sale = caveats.UNKNOWN
+    return replace(
+        report,
+        currency=report_currency(ex, request.window_params()),
+        warnings=caveats.data_warnings(report, last_sale),
+    )
+
+
 def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
     """Compute a whole, unfiltered report from a source (no cache)."""
     method = get_method(request.method)
     method.check_source(source)
     with duckdb_engine(request.timezone, source.label) as ex:
         ex.load(source, request.load_scope, items=method.needs_items)
-        return build_report(ex, method, request, tables.get(method.name))
+        report = build_report(ex, method, request, tables.get(method.name))
+        return finish_report(ex, source, request, report)
 
 
 def customer_table(

@@ -38,6 +38,10 @@ class SourceError(SegcliError):
     """The source cannot be opened or queried: exit status 1."""
 
 
+class StrictWarnings(SegcliError):
+    """--strict and the report has warnings: exit status 1, nothing written."""
+
+
 def exit_code_for(error: BaseException) -> ExitCode:
     """The exit status a command ends with when `error` stops it."""
     if isinstance(error, SegcliError):

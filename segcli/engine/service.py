@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
-from segcli.engine.compute import ReportRequest, compute_report
+from segcli.engine.caveats import future_warning
+from segcli.engine.compute import ReportRequest, compute_report, today_in
+from segcli.engine.errors import DataError
 from segcli.engine.report import Report
 from segcli.engine.settings import Settings
 from segcli.engine.sources import Source, open_source
@@ -32,7 +34,7 @@ def cached_report(
     if cache is None:
         return None
     report = cache.cached(cache_key(request), report_fingerprint(settings, request, source), _usable(request))
-    return None if report is None else _shown(report, request)
+    return None if report is None else finish(settings, request, _shown(report, request))
 
 
 def _usable(request: ReportRequest) -> Callable[[Report], bool]:
@@ -56,7 +58,7 @@ def get_report(
     if source is None:
         source = source_from_settings(settings)
     if cache is None:
-        return compute_report(source, request, settings.tables)
+        return finish(settings, request, compute_report(source, request, settings.tables))
     # the source's identity is taken before computing: a change during the run makes the entry stale
     fingerprint = report_fingerprint(settings, request, source)
     report = cache.get_or_compute(
@@ -65,4 +67,16 @@ def get_report(
         lambda: compute_report(source, request, settings.tables),
         usable=_usable(request),
     )
-    return _shown(report, request)
+    return finish(settings, request, _shown(report, request))
+
+
+def finish(settings: Settings, request: ReportRequest, report: Report) -> Report:
+    """What depends on today or on the settings, not on the data: kept out of the cache."""
+    if settings.currency is not None:
+        if report.currency is not None and report.currency != settings.currency:
+            raise DataError(
+                f"currency {settings.currency} was given, but the sales in scope are in {report.currency}"
+            )
+        report = replace(report, currency=settings.currency)
+    future = future_warning(request.as_of, today_in(request.timezone), request.timezone)
+    return report.with_warnings(future) if future else report

@@ -19,7 +19,7 @@ CONFIG_NAME = "segcli.toml"
 CONFIG_ENV = "SEGCLI_CONFIG"
 DEFAULT_CACHE_TTL = 600
 
-_TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table"}
+_TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table", "strict", "currency"}
 _SECTIONS: dict[str, dict[str, str]] = {
     "cache": {"dir": "cache_dir", "ttl": "cache_ttl"},
     "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
@@ -69,6 +69,8 @@ class Settings:
     decimal_separator: str = "."
     encoding: str = "utf-8"
     date_format: str | None = None
+    strict: bool = False  # a warning fails the command (exit 1)
+    currency: str | None = None  # the sales' currency when the data has no currency column
 
     @property
     def csv_dialect(self) -> CsvDialect:
@@ -138,6 +140,8 @@ def _typed(value: Any, kind: type, where: str) -> Any:
         raise InvalidParameter(f"{where} must be an integer")
     if kind is str and not isinstance(value, str):
         raise InvalidParameter(f"{where} must be a string")
+    if kind is bool and not isinstance(value, bool):
+        raise InvalidParameter(f"{where} must be true or false")
     return value
 
 
@@ -158,6 +162,8 @@ _FIELD_TYPES: dict[str, type] = {
     "decimal_separator": str,
     "encoding": str,
     "date_format": str,
+    "strict": bool,
+    "currency": str,
 }
 
 
@@ -201,4 +207,13 @@ def load_settings(
     settings = base.with_overrides(columns=merged_columns, **cli)
     check_timezone(settings.timezone)
     settings.csv_dialect  # noqa: B018 (validates the CSV options: exit 2 before any work)
+    if settings.currency is not None:
+        settings = replace(settings, currency=check_currency(settings.currency))
     return settings
+
+
+def check_currency(code: str) -> str:
+    """A currency code as shown: three letters (ISO 4217), upper-cased."""
+    if not (len(code.strip()) == 3 and code.strip().isascii() and code.strip().isalpha()):
+        raise InvalidParameter(f"Invalid currency '{code}'. Must be a three-letter ISO 4217 code such as EUR")
+    return code.strip().upper()

@@ -1,5 +1,8 @@
 """CSV: one row per shown segment, columns in SPEC order, actions joined with "; ".
 
+When the report's currency is known, a last `currency` column repeats it on every row (a
+comment line would break CSV readers; a file without a known currency is unchanged).
+
 With a comparison (`--compare`) the file is the migration instead: a long table with one row
 per cell of each matrix (from_segment, to_segment, customers), "new" and "lapsed" included.
 """
@@ -57,9 +60,11 @@ def report_rows(report: Report, params: ReportParams) -> list[list[str]]:
     """The header and one row per shown segment, from the same figures as the JSON body."""
     bodies = report.to_body(params)["data"]["segments"]
     columns = [*COLUMNS, "facet"] if any("facet" in b for b in bodies) else list(COLUMNS)
+    if report.currency:  # SPEC's columns stay as they are; the currency, when known, comes last
+        columns.append("currency")
     rows = [columns]
     for body in bodies:
-        flat = {**body, **body["characteristics"]}
+        flat = {**body, **body["characteristics"], "currency": report.currency}
         flat["recommended_actions"] = ACTION_SEPARATOR.join(body["recommended_actions"])
         rows.append([cell(flat.get(column)) for column in columns])
     return rows

@@ -99,6 +99,17 @@ def write_jsonl(table: pyarrow.Table, out: IO[bytes]) -> None:
         out.write("".join(jsonout.dumps(row) + "\n" for row in batch.to_pylist()).encode("utf-8"))
 
 
+def write_json(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """One JSON array of objects (the rows of write_jsonl), written batch by batch."""
+    first = True
+    out.write(b"[")
+    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+        for row in batch.to_pylist():
+            out.write(("\n" if first else ",\n").encode("utf-8") + jsonout.dumps(row).encode("utf-8"))
+            first = False
+    out.write(b"\n]\n" if not first else b"]\n")
+
+
 def write_parquet(table: pyarrow.Table, out: IO[bytes]) -> None:
     """Parquet with the list's types (monetary stays a decimal)."""
     import pyarrow.parquet as pq
@@ -169,6 +180,7 @@ LIST_WRITERS: dict[str, ListWriter] = {
     "table": ListWriter(False, "text/plain", "txt", write_preview),
     "csv": ListWriter(False, "text/csv", "csv", write_list_csv),
     "jsonl": ListWriter(False, "application/x-ndjson", "jsonl", write_jsonl),
+    "json": ListWriter(False, "application/json", "json", write_json),
     "parquet": ListWriter(True, "application/vnd.apache.parquet", "parquet", write_parquet),
 }
 

@@ -233,12 +233,13 @@ def check_business_rows(
     params: Mapping[str, Any],
     flt: ScopeFilter,
     one_pass: bool = False,
-) -> None:
+) -> Any:
     """Checks over all the business's rows: business and storefront ids, and every date.
 
     Each check is a LIMIT 1 query, which Parquet statistics mostly answer without reading rows.
     With `one_pass` (for relations without statistics, like CSV, where each query re-reads the
-    file) one aggregate pass finds the failing checks and only those look for an example.
+    file) one aggregate pass finds the failing checks and only those look for an example; that
+    pass also returns the scope's last sale date (any date; None without one), else None.
     """
     label = plan.label
     business_params = {**params, **flt.business_params()}
@@ -253,13 +254,17 @@ def check_business_rows(
         )
     conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
     failing = set(conditions)
+    last_sale = None
     if one_pass:
-        found = ex.rows(
+        in_scope = " AND ".join(p for p in (flt.business, flt.storefront) if p)
+        last = f"max({plan.date_expr()}) FILTER ({in_scope})"  # for the staleness warning
+        *found, last_sale = ex.rows(
             Query(
                 "checks.business_checks",
-                f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+                f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())}, {last} "
+                f"FROM {relation}",
             ),
-            business_params,
+            {**params, **flt.params},
         )[0]
         failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
     if "business" in failing:
@@ -293,7 +298,7 @@ def check_business_rows(
                 f"{quote_value(bad[0][0])}"
             )
     if "date" not in failing:
-        return
+        return last_sale
     bad = ex.rows(
         Query(
             "checks.date_example",
@@ -310,3 +315,4 @@ def check_business_rows(
             f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
             f"{quote_value(value)} (sale_id {sale_id}){date_hint(value, plan.date_format)}"
         )
+    return last_sale

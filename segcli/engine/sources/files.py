@@ -6,6 +6,7 @@ import glob
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from segcli.engine.db import duckdb_errors, first_line
 from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
-from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
+from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source, last_sale_select
 from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
 from segcli.engine.sources.csvcheck import Transcoder, csv_error
 from segcli.engine.sources.dialect import CsvDialect
@@ -23,6 +24,8 @@ from segcli.engine.sql import inline_params
 
 if TYPE_CHECKING:
     import duckdb
+
+LAST_SALE_TABLE = "window_last_sale"
 
 
 def file_kind(path: str) -> str:
@@ -264,9 +267,14 @@ class FileSource(Source):
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
             flt = scope_filter(plan, scope, self.default_business_id)
-            check_business_rows(
+            last_sale = check_business_rows(
                 DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=self.sales.kind == "csv"
             )
+            if self.sales.kind == "csv":  # the parse pass found it: kept for last_sale_date
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {LAST_SALE_TABLE} AS SELECT CAST($d AS DATE) AS day",
+                    {"d": last_sale},
+                )
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
@@ -284,6 +292,18 @@ class FileSource(Source):
             plan = self.sales.plan(con, snap)
             ex = DuckDBExecutor(con, self.label)
             self.rows_fetched += finish_window(ex, plan, self.sales.id_bounds(con, snap))
+
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        with duckdb_errors(self.label):
+            if self.sales.kind == "csv":
+                day = con.execute(f"SELECT day FROM {LAST_SALE_TABLE}").fetchall()[0][0]
+            else:
+                snap = self.sales.snapshot()
+                plan = self.sales.plan(con, snap)
+                rel, params = self.sales.relation(snap, self.sales.text_columns(plan, snap))
+                sql, where = last_sale_select(plan, rel, scope, self.default_business_id)
+                day = con.execute(sql, {**params, **where}).fetchall()[0][0]
+        return day if isinstance(day, date) else None
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if self.items is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -307,6 +307,29 @@ class PostgresSource(Source):
             with duckdb_errors(self.label):
                 check_window(DuckDBExecutor(con, self.label), plan)
                 self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
+
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        """One pushed-down max over the business's (and storefront's) rows; local in the session time zone."""
+        with self._session() as conn:
+            table, plan = self._sales(conn)
+            bind = Binder()
+            parts = []
+            if plan.has("business_id"):
+                parts.append(f"{plan.raw('business_id')} = {bind(scope.business_id)}")
+            elif scope.business_id != self.default_business_id:
+                return None
+            if scope.storefront_id is not None:
+                parts.append(f"{plan.raw('storefront_id')} = {bind(scope.storefront_id)}")
+            where = " AND ".join(parts) or "TRUE"
+            last = self._rows(
+                conn, f"SELECT max({plan.raw('sale_date')}) FROM {table.relation} WHERE {where}", bind.values
+            )[0][0]
+        if last is None or (isinstance(last, date) and not isinstance(last, datetime)):
+            return last
+        with duckdb_errors(self.label):  # an instant's local date, in the report time zone
+            kind = "TIMESTAMPTZ" if last.tzinfo is not None else "TIMESTAMP"
+            day = con.execute(f"SELECT CAST(CAST($t AS {kind}) AS DATE)", {"t": last}).fetchall()[0][0]
+        return day if isinstance(day, date) else None
 
     def _quality(self, conn: Any, con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> bool:
         """Create `window_quality` from the server's counts; False if the window holds a bad row."""

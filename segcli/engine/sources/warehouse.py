@@ -20,7 +20,7 @@ import contextlib
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from segcli.engine.sources.base import (
     Build,
     Scope,
     Source,
+    last_sale_select,
     quote_value,
 )
 from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
@@ -382,6 +383,13 @@ class WarehouseSource(Source):
             con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", flt.params))
             # every row was checked when it was loaded (SPEC 1.4 over the whole file)
             self.rows_fetched += finish_window(DuckDBExecutor(con, self.label), plan, validated=True)
+
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        plan = self._plan(con)
+        sql, params = last_sale_select(plan, f"{ALIAS}.{SALES}", scope, self.default_business_id)
+        with duckdb_errors(self.label):  # the table is sorted by business and date: zone maps answer it
+            day = con.execute(sql, params).fetchall()[0][0]
+        return day if isinstance(day, date) else None
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not self.has_items():
