@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from segcli import __version__
 from segcli.api.middleware import AccessLog
@@ -112,7 +113,8 @@ def create_app(
         if cache is not None:
             cache.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped in fastapi-offline: /docs works without a CDN
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="segcli",
         version=__version__,
