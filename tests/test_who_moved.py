@@ -29,7 +29,7 @@ PREVIOUS = ["previous_segment_name", "previous_segment_code"]
 FACETS = ("category", "channel", "season")
 
 
-def value_args(*extra: str) -> list[str | Path]:
+def value_args(*extra: str | Path) -> list[str | Path]:
     return ["customers", "--source", VALUE, "--method", "value", "--days", "30", "--as-of", AS_OF.isoformat(), *extra]  # fmt: skip
 
 

@@ -39,12 +39,14 @@ def customers(
     refresh: RefreshOpt = False,
 ) -> None:
     """List the customers in scope with their figures, scores and segment (with --compare: the previous one)."""
+    from segcli.engine.cache import check_ttl
     from segcli.engine.compute import customer_table
     from segcli.engine.service import source_from_settings
     from segcli.render.customers import tidy
 
-    # the list is computed afresh each time; the cache options are those of `segment`, accepted alike
+    # the list is computed afresh each time; the cache options are those of `segment`, checked alike
     settings = options.settings(**cache.values(refresh))
+    check_ttl(settings.cache_ttl)
     params, request = options.request(settings, moves.compare)
     name = pick_format(fmt, output, default_pipe="csv")
     writer = get_list_writer(name, render_settings(output))
