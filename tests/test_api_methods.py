@@ -168,7 +168,7 @@ def test_behavior_segment_filter_lists_the_actual_segments(shop: Api, cli: Any) 
     )
     run = cli(*behavior_args("--days", "90", "--segment-name", "Champions"))
     assert run.exit_code == 2
-    assert run.stderr.strip() == response.json()["error"]
+    assert run.stderr.strip() == response.json()["error"] + " (--segment-name)"
 
 
 def test_compare_csv_download_is_the_cli_migration_table(shop: Api, cli: Any) -> None:
