@@ -12,7 +12,7 @@ from segcli.engine import compare
 from segcli.engine.engines.base import Query
 from segcli.engine.engines.duckdb import duckdb_engine
 from segcli.engine.methods import get_method
-from segcli.engine.moved import moved_customers
+from segcli.engine.moved import check_table_moves, moved_customers
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
 from segcli.engine.report import EXCLUDED_STATUSES, INCLUDED_STATUSES, DataQuality, Period, Report
 from segcli.engine.segments import SegmentTable
@@ -178,6 +178,8 @@ def customer_table(
     table = tables.get(method.name)
     if compare or request.compare or moved_from is not None or moved_to is not None:
         request = replace(request, compare=True)
+        if table is not None:
+            check_table_moves(table, moved_from, moved_to)
     with duckdb_engine(request.timezone, source.label) as ex:
         if not request.compare:
             ex.load(source, request.scope, items=method.needs_items)

@@ -133,6 +133,12 @@ def check_move(
     raise InvalidParameter(f"Invalid {parameter}. Must be {extra} or a segment name or code: {choices}")
 
 
+def check_table_moves(table: SegmentTable, moved_from: str | None, moved_to: str | None) -> None:
+    """Reject an unknown move before any data is read (a method with a segment table)."""
+    check_move("moved_from", moved_from, NEW, table.names, table.codes)
+    check_move("moved_to", moved_to, LAPSED, table.names, table.codes)
+
+
 def _segments(
     ex: Executor, method: Method, window: Window, table: SegmentTable | None, tag: str
 ) -> tuple[list[str], list[str]]:

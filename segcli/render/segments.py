@@ -62,9 +62,13 @@ def write_table(catalog: Catalog, out: IO[bytes], width: int | None = 120) -> No
         roles = any(e.role for e in catalog.entries)
         columns = [*(["Facet"] if catalog.faceted else []), "Segment", "Code", "Rule"]
         columns += [*(["Insight role"] if roles else []), "Description"]
+        rule_width = min(16, max((len(e.rule) for e in catalog.entries), default=4))  # rfm's rules stay whole
         for title in columns:
             grid.add_column(
-                title, no_wrap=title in ("Facet", "Code"), ratio=2 if title == "Description" else None
+                title,
+                no_wrap=title in ("Facet", "Code"),
+                min_width=rule_width if title == "Rule" else None,
+                ratio=2 if title == "Description" else None,
             )
         for entry in catalog.entries:
             cells = [
