@@ -10,7 +10,8 @@ from typing import Any, TextIO, TypeVar
 import typer
 
 from segcli import __version__
-from segcli.commands import cache, customers, generate, load, segment, serve, token
+from segcli.commands import cache, customers, generate, load, segment, segments, serve, token
+from segcli.commands.options import cli_message
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,7 +20,7 @@ app = typer.Typer(
     name="segcli",
     help="Customer segmentation reports (RFM, value, behaviour) from sales records.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -33,7 +34,7 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SegcliError as error:
-            print(error.message, file=sys.stderr)
+            print(cli_message(error), file=sys.stderr)
             raise typer.Exit(exit_code_for(error)) from None
         except BrokenPipeError:
             sys.stderr.close()
@@ -63,6 +64,7 @@ def root(
 
 app.command("segment")(handle_errors(segment.segment))
 app.command("customers")(handle_errors(customers.customers))
+app.command("segments")(handle_errors(segments.segments))
 app.command("generate")(handle_errors(generate.generate))
 app.command("load")(handle_errors(load.load))
 app.command("serve")(handle_errors(serve.serve))

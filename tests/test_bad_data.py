@@ -225,7 +225,10 @@ def test_invalid_parameters_exit_2(cli: Any, args: list[str], message: str) -> N
 
 def test_invalid_parameters_are_checked_before_the_source(cli: Any) -> None:
     run = cli("segment", "--source", "missing.csv", "--days", "0")
-    assert (run.exit_code, run.stderr) == (2, "Invalid days. Must be an integer between 1 and 9999\n")
+    assert (run.exit_code, run.stderr) == (
+        2,
+        "Invalid days. Must be an integer between 1 and 9999 (--days)\n",
+    )
 
 
 def test_storefront_filter_without_the_column(cli: Any, tmp_path: Path) -> None:

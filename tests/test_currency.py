@@ -64,7 +64,10 @@ def test_currency_option_environment_and_config(cli: Any, tmp_path: Path) -> Non
 def test_invalid_currency_is_exit_2(cli: Any) -> None:
     run = cli(*small_args("--currency", "EURO"))
     assert run.exit_code == 2
-    assert run.stderr == "Invalid currency 'EURO'. Must be a three-letter ISO 4217 code such as EUR\n"
+    assert (
+        run.stderr
+        == "Invalid currency 'EURO'. Must be a three-letter ISO 4217 code such as EUR (--currency)\n"
+    )
 
 
 def test_comparison_shows_the_currency(cli: Any) -> None:

@@ -345,7 +345,8 @@ def test_transcoding_streams_and_names_the_bad_line(cli: Any, tmp_path: Path) ->
 )  # fmt: skip
 def test_invalid_dialect_options(cli: Any, option: str, value: str, message: str) -> None:
     run = cli("segment", "--source", EXPORTS / "plain_utf8.csv", option, value, "--as-of", "2026-11-20")
-    assert (run.exit_code, run.stderr) == (2, message + "\n")
+    # the command line adds the flag that fixes it (issue 15 item 12)
+    assert (run.exit_code, run.stderr) == (2, f"{message} ({option})\n")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from segcli import __version__
 from segcli.api.middleware import AccessLog
@@ -147,7 +148,8 @@ def create_app(
         if cache is not None:
             cache.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets shipped in fastapi-offline: /docs works without a CDN
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="segcli",
         version=__version__,

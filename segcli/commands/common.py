@@ -105,7 +105,8 @@ def pick_format(
         return known[suffix]
     what = f"unknown suffix '{suffix}'" if suffix else "no suffix"
     raise InvalidParameter(
-        f"Invalid output: {output} has {what}. Must end in one of: {', '.join(known)} (or give --format)"
+        f"Invalid output: {output} has {what}. Must end in one of: {', '.join(known)}",
+        cli_hint="or give --format",
     )
 
 

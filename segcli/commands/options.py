@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
 
+from segcli.engine.errors import SegcliError
 from segcli.engine.methods import method_names
 from segcli.render import format_names
 from segcli.render.customers import LIST_WRITERS
@@ -44,6 +46,7 @@ MethodOpt = Annotated[
         "-m",
         help=f"Segmentation method: {', '.join(method_names()[:-1])} or {method_names()[-1]}. \\[default: rfm]",
         show_default=False,
+        autocompletion=method_names,
     ),
 ]
 DaysOpt = Annotated[
@@ -121,6 +124,7 @@ FormatOpt = Annotated[
         help=f"Output format: {', '.join(format_names())}. "
         "\\[default: the --output file's suffix; for stdout, table on a terminal, else json]",
         show_default=False,
+        autocompletion=format_names,
     ),
 ]
 NoCacheOpt = Annotated[
@@ -160,6 +164,7 @@ ListFormatOpt = Annotated[
         "-f",
         help=f"Output format: {', '.join(LIST_WRITERS)}. \\[default: table on a terminal, else csv]",
         show_default=False,
+        autocompletion=lambda: list(LIST_WRITERS),
     ),
 ]
 TokensFileOpt = Annotated[
@@ -251,3 +256,61 @@ CurrencyOpt = Annotated[
         show_default=False,
     ),
 ]
+ListCompareOpt = Annotated[
+    bool,
+    typer.Option(
+        "--compare",
+        help="Add each customer's segment in the previous window of the same length "
+        "(previous_segment_name, previous_segment_code); lapsed customers are listed too.",
+    ),
+]
+MovedFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--moved-from",
+        help="Only customers whose previous segment was this (name or code; 'new': none). Implies --compare.",
+        show_default=False,
+    ),
+]
+MovedToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--moved-to",
+        help="Only customers whose current segment is this (name or code; 'lapsed': none). Implies --compare.",
+        show_default=False,
+    ),
+]
+
+# The option that sets each parameter an error names ("Invalid days. ..."): the command line adds it.
+PARAMETER_FLAGS = {
+    "segmentation_method": "--method",
+    "days": "--days",
+    "storefront_id": "--storefront-id",
+    "segment_name": "--segment-name",
+    "segment_code": "--segment-code",
+    "as_of": "--as-of",
+    "timezone": "--timezone",
+    "format": "--format",
+    "output": "--output",
+    "compare": "--compare",
+    "moved_from": "--moved-from",
+    "moved_to": "--moved-to",
+    "cache_ttl": "--cache-ttl",
+    "customers": "--customers",
+    "workers": "--workers",
+    "delimiter": "--delimiter",
+    "decimal": "--decimal-separator",
+    "encoding": "--encoding",
+    "date": "--date-format",
+    "currency": "--currency",
+}
+_PARAMETER_RE = re.compile(r"^Invalid (\w+)")
+
+
+def cli_message(error: SegcliError) -> str:
+    """An error as the command line prints it: the API's text, then the flag that fixes it (or the error's hint)."""
+    hint = error.cli_hint
+    if hint is None:
+        match = _PARAMETER_RE.match(error.message)
+        hint = PARAMETER_FLAGS.get(match.group(1)) if match else None
+    return f"{error.message} ({hint})" if hint else error.message

@@ -12,6 +12,7 @@ from segcli.engine import caveats, compare
 from segcli.engine.engines.base import Query
 from segcli.engine.engines.duckdb import duckdb_engine
 from segcli.engine.methods import get_method
+from segcli.engine.moved import check_table_moves, moved_customers
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
 from segcli.engine.report import EXCLUDED_STATUSES, INCLUDED_STATUSES, DataQuality, Period, Report
 from segcli.engine.segments import SegmentTable
@@ -201,10 +202,27 @@ def customer_table(
     request: ReportRequest,
     tables: Mapping[str, SegmentTable],
     params: ReportParams | None = None,
+    *,
+    compare: bool = False,
+    moved_from: str | None = None,
+    moved_to: str | None = None,
 ) -> pyarrow.Table:
-    """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment."""
+    """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment.
+
+    With `compare` (or a move filter, or `request.compare`), customers of the previous window too, with
+    their previous segment (`previous_segment_name`, `previous_segment_code`); see `engine/moved.py`.
+    """
     method = get_method(request.method)
     method.check_source(source)
+    table = tables.get(method.name)
+    if compare or request.compare or moved_from is not None or moved_to is not None:
+        request = replace(request, compare=True)
+        if table is not None:
+            check_table_moves(table, moved_from, moved_to)
     with duckdb_engine(request.timezone, source.label) as ex:
-        ex.load(source, request.scope, items=method.needs_items)
-        return method.customers(ex, request.window_params(), tables.get(method.name), params)
+        if not request.compare:
+            ex.load(source, request.scope, items=method.needs_items)
+            return method.customers(ex, request.window_params(), table, params)
+        ex.load(source, request.load_scope, items=method.needs_items)
+        now, before = request.window_params(), request.window_params(previous=True)
+        return moved_customers(ex, method, now, before, table, params, moved_from, moved_to)

@@ -162,6 +162,15 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object],
             tmp.unlink()
 
 
+def _make_folder(folder: Path, option: str) -> None:
+    """Create an output's folder (and its parents) as `mkdir -p` would."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        message = f"Invalid output: cannot create folder {folder}: {exc.strerror}"
+        raise InvalidParameter(message, cli_hint=option) from None
+
+
 def generate(
     customers: int,
     seed: int,
@@ -174,11 +183,11 @@ def generate(
         raise InvalidParameter("Invalid customers. Must be a positive integer")
     out_path = Path(out)
     for option, path in (("--out", out), ("--items", items)):
+        if path is not None and not path.lower().endswith((".csv", ".parquet")):
+            raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
+    for option, path in (("--out", out), ("--items", items)):
         if path is not None:
-            if not path.lower().endswith((".csv", ".parquet")):
-                raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
-            if not Path(path).parent.is_dir():
-                raise InvalidParameter(f"Invalid output: folder {Path(path).parent} does not exist")
+            _make_folder(Path(path).parent, option)
     start = date.fromordinal(end_date.toordinal() - HISTORY_DAYS + 1)
     params = {"seed": seed, "start": start}
     con = connect()

@@ -34,17 +34,25 @@ def _preview_columns(row: dict[str, str | None]) -> dict[str, str]:
         "Monetary": row["monetary"] or "",
     }
     if "segment_name" in row:
-        cells["Scores"] = f"R{row['r']}F{row['f']}M{row['m']}"
+        cells["Scores"] = f"R{row['r']}F{row['f']}M{row['m']}" if row["r"] else ""
         cells["Segment"] = row["segment_name"] or ""
         cells["Code"] = row["segment_code"] or ""
+        if "previous_segment_name" in row:
+            cells["Before"] = row["previous_segment_name"] or NEW_MARK
+            cells["Segment"] = row["segment_name"] or LAPSED_MARK
     for facet, title in _FACET_TITLES:
         if f"{facet}_segment" in row:
             cells[title] = row[f"{facet}_segment"] or ""
+            if f"previous_{facet}_segment" in row:
+                cells[f"{title} before"] = row[f"previous_{facet}_segment"] or NEW_MARK
+                cells[title] = row[f"{facet}_segment"] or LAPSED_MARK
     return cells
 
 
 _RIGHT = {"Days", "Orders", "Monetary"}
-_WRAP = {"Segment", "Category", "Channel", "Season"}
+_WRAP = {"Segment", "Before", *(t for _, title in _FACET_TITLES for t in (title, f"{title} before"))}
+# How the preview shows a customer without a previous (new) or current (lapsed) segment.
+NEW_MARK, LAPSED_MARK = "(new)", "(lapsed)"
 
 
 def tidy(table: pyarrow.Table) -> pyarrow.Table:

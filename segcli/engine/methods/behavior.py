@@ -52,6 +52,7 @@ class Facet:
     catch_all: str
     catch_all_description: str
     catch_all_actions: tuple[str, ...]
+    rule: str = ""  # template: {name}; what puts a customer into a named segment (`segcli segments`)
 
     def named(self, key: str) -> SegmentResult:
         """The (empty) segment of customers whose preference is `key`."""
@@ -94,6 +95,7 @@ CATEGORY = Facet(
         "Promote curated bundles that mix categories",
         "Test category-specific offers to find their favourite",
     ),
+    rule="{name} takes ≥ 50% of item spend",
 )
 CHANNEL = Facet(
     name="channel",
@@ -114,6 +116,7 @@ CHANNEL = Facet(
         "Offer cross-channel services such as order online, pick up in store",
         "Recognise them as one customer in every channel",
     ),
+    rule="{name} takes ≥ 70% of orders",
 )
 SEASON = Facet(
     name="season",
@@ -134,6 +137,7 @@ SEASON = Facet(
         "Suggest subscriptions or replenishment reminders",
         "Reward steady purchasing with loyalty points",
     ),
+    rule="{name} takes ≥ 60% of spend; windows of 180+ days",
 )
 
 FACETS = (CATEGORY, CHANNEL, SEASON)
@@ -318,13 +322,16 @@ class BehaviorMethod:
         return None
 
     def check_source(self, source: Source) -> None:
-        missing = []
+        missing, flags = [], []
         if "channel" not in source.columns():
-            missing.append(f"a channel column (none in {source.label}; map one with --map SOURCE=channel)")
+            missing.append(f"a channel column (none in {source.label})")
+            flags.append("map one with --map SOURCE=channel")
         if not source.has_items():
-            missing.append("sale items (--items)")
+            missing.append("sale items")
+            flags.append("--items")
         if missing:
-            raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
+            message = f"Invalid segmentation_method. behavior needs {' and '.join(missing)}"
+            raise InvalidParameter(message, cli_hint="; ".join(flags))
 
     def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
         return LABELS
