@@ -38,3 +38,10 @@ def test_engine_imports_no_ui_package() -> None:
     )
     assert "segcli" in modules
     assert not modules & set(UI)
+
+
+def test_import_segcli_loads_no_ui_and_no_engine() -> None:
+    """`import segcli` (and touching its API names) stays light: the engine loads when a function runs."""
+    modules = loaded_after("import segcli\nsegcli.segment, segcli.customers, segcli.Report, segcli.DataError")
+    assert "segcli" in modules
+    assert not modules & {*UI, *HEAVY, "polars"}

@@ -1,0 +1,129 @@
+"""HTML for notebooks (`Report._repr_html_`): header, insights, segments with bars, data quality.
+
+Plain HTML with inline styles (a notebook strips <style> blocks in some front ends); every
+value from the data is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from html import escape
+
+from segcli.engine.params import ReportParams
+from segcli.engine.report import DataQuality, Report
+from segcli.render.numbers import count, money, percent
+
+_INSIGHT_LABELS = (
+    ("highest_revenue_segment", "Highest revenue"),
+    ("largest_segment", "Largest"),
+    ("fastest_growing_segment", "Fastest growing"),
+    ("needs_attention", "Needs attention"),
+)
+_CELL = "padding:2px 8px;border-bottom:1px solid #ddd;"
+_RIGHT = _CELL + "text-align:right;white-space:nowrap;"
+_HEAD = "padding:2px 8px;border-bottom:2px solid #888;text-align:left;"
+
+
+def _bar(fraction: Decimal, color: str) -> str:
+    width = max(Decimal(0), min(Decimal(1), fraction)) * 100
+    return (
+        f'<td style="{_CELL}width:90px;"><div style="background:{color};height:0.8em;'
+        f'width:{width:.1f}%;"></div></td>'
+    )
+
+
+def _row(cells: Iterable[str], style: str = _CELL) -> str:
+    return "<tr>" + "".join(f'<td style="{style}">{escape(c)}</td>' for c in cells) + "</tr>"
+
+
+def _header(report: Report, warnings: list[str]) -> str:
+    p = report.period
+    store = "all" if report.storefront_id is None else str(report.storefront_id)
+    lines = [
+        '<div style="font-weight:bold;font-size:1.1em;">Customer segmentation</div>',
+        f"<div>business {escape(str(report.business_id))} · storefront {escape(store)} · "
+        f"method {escape(report.method)}</div>",
+        f"<div>Window {p.start_date.isoformat()} → {p.end_date.isoformat()} ({p.days} days, as of "
+        f"{p.end_date.isoformat()}, {escape(report.timezone)})</div>",
+        f"<div>{count(report.total_customers)} customers · {count(report.total_sales)} sales · "
+        f"revenue {money(report.total_revenue)}</div>",
+    ]
+    lines += [f'<div style="color:#a15c00;">Warning: {escape(w)}</div>' for w in warnings]
+    return "".join(lines)
+
+
+def _insights(report: Report) -> str:
+    values = report.insights.to_dict()
+    rows = "".join(
+        f'<tr><td style="{_CELL}color:#666;">{label}</td>'
+        f'<td style="{_CELL}font-weight:bold;">{escape(values[key] or "—")}</td></tr>'
+        for key, label in _INSIGHT_LABELS
+    )
+    return f'<table style="border-collapse:collapse;margin:8px 0;"><caption style="text-align:left;">Insights</caption>{rows}</table>'
+
+
+def _segments(report: Report, params: ReportParams | None) -> str:
+    from segcli.engine.methods.behavior import FACET_TITLES
+
+    titles = ("Segment", "Code", "Customers", "Share", "", "Revenue", "Share", "", "AOV", "Days", "Orders")
+    head = "".join(f'<th style="{_HEAD}">{t}</th>' for t in titles)
+    biggest = max((s.customer_count for s in report.segments), default=0) or 1
+    richest = max((s.revenue for s in report.segments), default=Decimal(0))
+    rows = []
+    facet = None
+    for s in report.shown_segments(params):
+        if s.facet is not None and s.facet != facet:
+            facet = s.facet
+            rows.append(
+                f'<tr><td colspan="{len(titles)}" style="{_CELL}font-weight:bold;color:#7a3e9d;">'
+                f"{escape(FACET_TITLES.get(facet, facet))}</td></tr>"
+            )
+        revenue_fraction = s.revenue / richest if richest > 0 and s.revenue > 0 else Decimal(0)
+        rows.append(
+            "<tr>"
+            f'<td style="{_CELL}">{escape(s.name)}</td>'
+            f'<td style="{_CELL}color:#666;">{escape(s.code)}</td>'
+            f'<td style="{_RIGHT}">{count(s.customer_count)}</td>'
+            f'<td style="{_RIGHT}">{percent(s.customer_count, report.total_customers)}</td>'
+            + _bar(Decimal(s.customer_count) / biggest, "#2a9dc4")
+            + f'<td style="{_RIGHT}">{money(s.revenue)}</td>'
+            f'<td style="{_RIGHT}">{percent(s.revenue, report.total_revenue)}</td>'
+            + _bar(revenue_fraction, "#3a9a4a")
+            + f'<td style="{_RIGHT}">{money(s.average_order_value)}</td>'
+            f'<td style="{_RIGHT}">{s.avg_days_since_last_purchase}</td>'
+            f'<td style="{_RIGHT}">{s.avg_purchase_frequency}</td>'
+            "</tr>"
+        )
+    return (
+        f'<table style="border-collapse:collapse;margin:8px 0;"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _quality(quality: DataQuality) -> str:
+    text = (
+        f"Data quality: {quality.rows_read:,} rows in the window, {quality.rows_in_scope:,} in scope, "
+        f"{quality.anonymous_sales:,} anonymous"
+    )
+    parts = []
+    if quality.excluded_by_status:
+        parts.append("excluded " + ", ".join(f"{k} {v:,}" for k, v in quality.excluded_by_status.items()))
+    if quality.unknown_status:
+        parts.append("unknown status " + ", ".join(f"'{k}' {v:,}" for k, v in quality.unknown_status.items()))
+    if parts:
+        text += " · " + " · ".join(parts)
+    return f'<div style="color:#666;">{escape(text)}</div>'
+
+
+def report_html(report: Report, params: ReportParams | None = None, warnings: Iterable[str] = ()) -> str:
+    """The report as one HTML fragment (header, insights, segment table with bars, notes, data quality)."""
+    notes = "".join(f'<div style="color:#666;">{escape(n)}</div>' for n in report.notes)
+    return (
+        '<div class="segcli-report" style="font-family:system-ui,sans-serif;font-size:0.9em;">'
+        + _header(report, list(warnings))
+        + _insights(report)
+        + _segments(report, params)
+        + '<div style="color:#666;">Days: average days since last purchase · Orders: average orders '
+        "per customer</div>" + notes + _quality(report.data_quality) + "</div>"
+    )
