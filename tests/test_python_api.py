@@ -109,6 +109,21 @@ def test_typed_pandas_frame_from_read_csv() -> None:
     assert report.to_json() == segcli.segment(SMALL_SALES, as_of=AS_OF, days=30, cache=False).to_json()
 
 
+def test_categorical_columns_read_as_text() -> None:
+    """pandas Categoricals (DuckDB sees ENUMs) and polars Categoricals give the file's report."""
+    pd = _pd()
+    frame = text_table(SALES).to_pandas()
+    frame["status"] = frame["status"].astype("category")
+    frame["channel"] = frame["channel"].astype("category")
+    options: dict[str, Any] = {"as_of": AS_OF, "days": 365, "method": "behavior", "items": ITEMS}
+    expected = segcli.segment(SALES, cache=False, **options).to_json()
+    assert segcli.segment(frame, **options).to_json() == expected
+    pl = _pl()
+    lazy = pl.from_pandas(frame).with_columns(pl.col("status").cast(pl.Categorical))
+    assert segcli.segment(lazy, **options).to_json() == expected
+    assert isinstance(frame, pd.DataFrame)
+
+
 def test_mapped_pandas_frame_with_other_column_names() -> None:
     pd = _pd()
     names = {

@@ -65,16 +65,10 @@ def _scannable(data: Any, kind: str) -> Any:
 
 
 class MemoryScan:
-    """One in-memory table, registered under `name` on each connection that reads it."""
+    """One in-memory table, registered on each connection that reads it."""
 
     def __init__(
-        self,
-        data: Any,
-        kind: str,
-        label: str,
-        name: str,
-        mapping: Mapping[str, str],
-        columns: Sequence[Column],
+        self, data: Any, kind: str, label: str, name: str, mapping: Mapping[str, str], columns: Sequence[Column]
     ) -> None:
         self.kind = kind
         self.label = label
@@ -82,22 +76,34 @@ class MemoryScan:
         self.name = name
         self.mapping = dict(mapping)
         self.columns = columns
+        self._types: dict[str, str] | None = None
         self._plan: ColumnPlan | None = None
 
     def relation(self, con: duckdb.DuckDBPyConnection) -> str:
-        """The table's name on `con`, registered there (zero-copy) if need be."""
+        """The table's name on `con`, registered there (zero-copy) if need be.
+
+        A pandas Categorical of text arrives as an ENUM: a view reads it as text, like a file's column.
+        """
+        data = quote_ident(f"{self.name}_data")
         with duckdb_errors(self.label):
-            con.register(self.name, self.data)
-        return quote_ident(self.name)
+            con.register(f"{self.name}_data", self.data)
+            if self._types is None:
+                rows = con.execute(f"DESCRIBE SELECT * FROM {data}").fetchall()
+                self._types = {str(row[0]): str(row[1]) for row in rows}
+            enums = [name for name, kind in self._types.items() if kind.upper().startswith("ENUM")]
+            if not enums:
+                return data
+            casts = ", ".join(f"CAST({quote_ident(n)} AS VARCHAR) AS {quote_ident(n)}" for n in enums)
+            view = quote_ident(self.name)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * REPLACE ({casts}) FROM {data}")
+            return view
 
     def plan(self, con: duckdb.DuckDBPyConnection) -> ColumnPlan:
         if self._plan is None:
-            relation = self.relation(con)
-            with duckdb_errors(self.label):
-                rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-            self._plan = ColumnPlan(
-                self.label, {str(row[0]): str(row[1]) for row in rows}, self.mapping, self.columns
-            )
+            self.relation(con)
+            assert self._types is not None
+            types = {n: "VARCHAR" if k.upper().startswith("ENUM") else k for n, k in self._types.items()}
+            self._plan = ColumnPlan(self.label, types, self.mapping, self.columns)
         return self._plan
 
     def run(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
