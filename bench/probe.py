@@ -51,6 +51,7 @@ def arrow(path: str, as_of: date, days: int, business_id: int) -> dict[str, Any]
     from segcli.engine.sources.memory import MemorySource
 
     table = pq.read_table(path)
+    loaded_mb = _rss_mb()  # the process with the table read, before the report
     tables = default_tables()
     request = ReportRequest(business_id=business_id, as_of=as_of, days=days)
     started = time.perf_counter()
@@ -60,7 +61,17 @@ def arrow(path: str, as_of: date, days: int, business_id: int) -> dict[str, Any]
         s.name: {"customers": s.customer_count, "sales": s.sales, "revenue_cents": int(s.revenue * 100)}
         for s in report.segments
     }
-    return {"seconds": seconds, "segments": segments, "table_mb": table.nbytes / 2**20}
+    return {
+        "seconds": seconds,
+        "segments": segments,
+        "table_mb": table.nbytes / 2**20,
+        "loaded_mb": loaded_mb,
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
 
 
 def floor(path: str, business_id: int) -> dict[str, Any]:

@@ -68,7 +68,13 @@ class MemoryScan:
     """One in-memory table, registered on each connection that reads it."""
 
     def __init__(
-        self, data: Any, kind: str, label: str, name: str, mapping: Mapping[str, str], columns: Sequence[Column]
+        self,
+        data: Any,
+        kind: str,
+        label: str,
+        name: str,
+        mapping: Mapping[str, str],
+        columns: Sequence[Column],
     ) -> None:
         self.kind = kind
         self.label = label
