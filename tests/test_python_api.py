@@ -363,6 +363,19 @@ def test_repr_html_parses_and_holds_every_segment() -> None:
     assert parser.rows == 4 + 1 + len(report.model.segments)  # insights, header, one per segment
 
 
+def test_repr_html_shows_the_comparison() -> None:
+    report = segcli.segment(text_table(SMALL_SALES), as_of=AS_OF, days=30, compare=True)
+    assert report.comparison is not None
+    parser = _Cells()
+    parser.feed(report._repr_html_())
+    assert parser.open == []
+    text = "".join(parser.text)
+    before = report.comparison.previous_period
+    assert f"Compared with {before.start_date.isoformat()} → {before.end_date.isoformat()}" in text
+    summary = report.comparison.migration[0].summary
+    assert f"Migration: stayed {summary.stayed} · moved {summary.moved} · new {summary.new}" in text
+
+
 def test_repr_html_escapes_data_values() -> None:
     pd = _pd()
     frame = pd.DataFrame(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from html import escape
 
+from segcli.engine.comparison import Comparison
 from segcli.engine.params import ReportParams
 from segcli.engine.report import DataQuality, Report
 from segcli.render.numbers import count, money, percent
@@ -101,6 +102,39 @@ def _segments(report: Report, params: ReportParams | None) -> str:
     )
 
 
+def _change(pct: Decimal | None) -> str:
+    return "—" if pct is None else f"{pct:+}%"
+
+
+def _comparison(comparison: Comparison) -> str:
+    """Change per segment against the previous window, and each matrix's migration summary."""
+    before = comparison.previous_period
+    titles = ("Segment", "Customers before", "now", "change", "Revenue before", "now", "change")
+    head = "".join(f'<th style="{_HEAD}">{t}</th>' for t in titles)
+    rows = "".join(
+        f'<tr><td style="{_CELL}">{escape(r.segment_name)}</td>'
+        f'<td style="{_RIGHT}">{count(r.previous_customer_count)}</td>'
+        f'<td style="{_RIGHT}">{count(r.customer_count)}</td>'
+        f'<td style="{_RIGHT}">{_change(r.customer_change_pct)}</td>'
+        f'<td style="{_RIGHT}">{money(r.previous_revenue)}</td>'
+        f'<td style="{_RIGHT}">{money(r.revenue)}</td>'
+        f'<td style="{_RIGHT}">{_change(r.revenue_change_pct)}</td></tr>'
+        for r in comparison.segments
+    )
+    summaries = "".join(
+        f'<div style="color:#666;">Migration{"" if m.facet is None else " (" + escape(m.facet) + ")"}: '
+        + " · ".join(f"{name} {value:,}" for name, value in m.summary.items())
+        + "</div>"
+        for m in comparison.migration
+    )
+    return (
+        f'<div style="font-weight:bold;margin-top:8px;">Compared with {before.start_date.isoformat()} → '
+        f"{before.end_date.isoformat()}</div>"
+        f'<table style="border-collapse:collapse;margin:8px 0;"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table>{summaries}"
+    )
+
+
 def _quality(quality: DataQuality) -> str:
     text = (
         f"Data quality: {quality.rows_read:,} rows in the window, {quality.rows_in_scope:,} in scope, "
@@ -117,13 +151,18 @@ def _quality(quality: DataQuality) -> str:
 
 
 def report_html(report: Report, params: ReportParams | None = None, warnings: Iterable[str] = ()) -> str:
-    """The report as one HTML fragment (header, insights, segment table with bars, notes, data quality)."""
+    """The report as one HTML fragment: header, insights, segment table with bars, data quality, comparison."""
     notes = "".join(f'<div style="color:#666;">{escape(n)}</div>' for n in report.notes)
+    comparison = report.shown_comparison(params)
     return (
         '<div class="segcli-report" style="font-family:system-ui,sans-serif;font-size:0.9em;">'
         + _header(report, list(warnings))
         + _insights(report)
         + _segments(report, params)
         + '<div style="color:#666;">Days: average days since last purchase · Orders: average orders '
-        "per customer</div>" + notes + _quality(report.data_quality) + "</div>"
+        "per customer</div>"
+        + notes
+        + _quality(report.data_quality)
+        + (_comparison(comparison) if comparison is not None else "")
+        + "</div>"
     )
