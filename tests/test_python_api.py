@@ -314,6 +314,8 @@ def test_csv_and_pdf_files_are_the_command_lines(tmp_path: Path, cli: Any) -> No
     report = segcli.segment(text_table(SMALL_SALES), as_of=AS_OF, days=30)
     report.to_csv(out / "r.csv")
     assert (out / "r.csv").read_bytes() == (GOLDEN / "report.csv").read_bytes()
+    assert report.to_json(out / "r.json") == (out / "r.json").read_text(encoding="utf-8")
+    assert (out / "r.json").read_bytes() == (GOLDEN / "report.json").read_bytes()
     moment = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     report.to_pdf(out / "r.pdf", generated_at=moment)
     run = cli(*small_args("--days", "30", "--format", "pdf", "--output", str(out / "cli.pdf"), "--no-cache"),
@@ -322,7 +324,7 @@ def test_csv_and_pdf_files_are_the_command_lines(tmp_path: Path, cli: Any) -> No
     assert (out / "r.pdf").read_bytes() == (out / "cli.pdf").read_bytes()
     with pytest.raises(segcli.InvalidParameter, match=r"folder .* does not exist"):
         report.to_csv(out / "no" / "r.csv")
-    assert sorted(p.name for p in out.iterdir()) == ["cli.pdf", "r.csv", "r.pdf"]  # no temporary left
+    assert sorted(p.name for p in out.iterdir()) == ["cli.pdf", "r.csv", "r.json", "r.pdf"]  # no temporary left
 
 
 class _Cells(HTMLParser):
