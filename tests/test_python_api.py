@@ -324,7 +324,12 @@ def test_csv_and_pdf_files_are_the_command_lines(tmp_path: Path, cli: Any) -> No
     assert (out / "r.pdf").read_bytes() == (out / "cli.pdf").read_bytes()
     with pytest.raises(segcli.InvalidParameter, match=r"folder .* does not exist"):
         report.to_csv(out / "no" / "r.csv")
-    assert sorted(p.name for p in out.iterdir()) == ["cli.pdf", "r.csv", "r.json", "r.pdf"]  # no temporary left
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cli.pdf",
+        "r.csv",
+        "r.json",
+        "r.pdf",
+    ]  # no temporary left
 
 
 class _Cells(HTMLParser):
