@@ -109,6 +109,22 @@ def test_typed_pandas_frame_from_read_csv() -> None:
     assert report.to_json() == segcli.segment(SMALL_SALES, as_of=AS_OF, days=30, cache=False).to_json()
 
 
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin"])
+def test_timezone_aware_pandas_timestamps(timezone: str) -> None:
+    """Timestamps with a zone are converted to the report's zone, as text with an offset is.
+
+    (Dates without a time are local dates in a file; parsed as UTC midnights they equal the file's
+    only in zones at or east of UTC, hence these two.)
+    """
+    pd = _pd()
+    frame = pd.read_csv(SMALL_SALES)
+    frame["sale_date"] = pd.to_datetime(frame["sale_date"], format="ISO8601", utc=True)
+    assert str(frame["sale_date"].dtype).endswith(", UTC]")
+    options: dict[str, Any] = {"as_of": AS_OF, "days": 30, "timezone": timezone}
+    expected = segcli.segment(SMALL_SALES, cache=False, **options).to_json()
+    assert segcli.segment(frame, **options).to_json() == expected
+
+
 def test_categorical_columns_read_as_text() -> None:
     """pandas Categoricals (DuckDB sees ENUMs) and polars Categoricals give the file's report."""
     pd = _pd()
