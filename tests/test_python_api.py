@@ -100,6 +100,41 @@ def test_generated_data_in_memory_equals_file(kind: str, method: str, generated:
     assert report.to_json() == from_file.to_json()
 
 
+def test_batches_outside_the_window_are_left_out(generated: tuple[Path, Path]) -> None:
+    """Arrow batches are pruned by date like Parquet row groups, without a copy and without a changed report."""
+    from segcli.engine.sources import Scope
+    from segcli.engine.sources.memory import window_batches
+
+    sales = pq.read_table(generated[0]).sort_by("sale_date")
+    table = pa.Table.from_batches(sales.to_batches(max_chunksize=100))
+    scope = Scope(1, date(2026, 8, 23), date(2026, 11, 20))
+    kept = window_batches(table, "sale_date", scope)
+    assert kept is not None
+    assert 0 < kept.num_rows < table.num_rows / 2
+    dates = [d.date() for d in kept.column("sale_date").to_pylist()]
+    in_window = [
+        d
+        for d in (x.date() for x in table.column("sale_date").to_pylist())
+        if date(2026, 8, 23) <= d <= date(2026, 11, 20)
+    ]
+    assert len([d for d in dates if date(2026, 8, 23) <= d <= date(2026, 11, 20)]) == len(in_window)
+    # whole batches: those with a row in the window widened by a day each side (time zones)
+    overlapping = [
+        b for b in table.to_batches()
+        if any(date(2026, 8, 22) <= x.date() <= date(2026, 11, 21) for x in b.column("sale_date").to_pylist())
+    ]  # fmt: skip
+    assert kept.num_rows == sum(b.num_rows for b in overlapping)
+    assert min(dates) == min(x.date() for x in overlapping[0].column("sale_date").to_pylist())
+    kept_buffer = kept.column("sale_id").chunk(0).buffers()[1]
+    assert any(kept_buffer.address == b.column(0).buffers()[1].address for b in table.to_batches())  # no copy
+    assert window_batches(table, "status", scope) is None  # not a date column: nothing to prune
+    options: dict[str, Any] = {"as_of": "2026-11-20", "days": 90, "compare": True}
+    assert (
+        segcli.segment(table, **options).to_json()
+        == segcli.segment(generated[0], cache=False, **options).to_json()
+    )
+
+
 def test_typed_pandas_frame_from_read_csv() -> None:
     """pandas' own CSV reader: float amounts, text dates with offsets; the same report as the file."""
     pd = _pd()

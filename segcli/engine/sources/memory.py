@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import duckdb_errors
@@ -37,6 +38,14 @@ _KINDS = {
     ("_duckdb", "DuckDBPyRelation"): "DuckDB relation",
 }
 TABLE_KINDS = tuple(dict.fromkeys(_KINDS.values()))
+# kinds held as a pyarrow Table once scannable: their batches can be pruned by date
+_ARROW_TABLES = (
+    "Arrow table",
+    "Arrow record batch reader",
+    "DuckDB relation",
+    "polars DataFrame",
+    "polars LazyFrame",
+)
 
 
 def table_kind(data: object) -> str | None:
@@ -51,17 +60,45 @@ def table_kind(data: object) -> str | None:
 def _scannable(data: Any, kind: str) -> Any:
     """What DuckDB scans for `data`: the object itself, or its one-time result when a scan would re-run it.
 
-    A LazyFrame is collected, a relation (bound to its own connection, which DuckDB cannot read
+    A polars frame is taken as Arrow (a LazyFrame collected first), a relation (bound to its own connection, which DuckDB cannot read
     from another) is run into Arrow, and a record batch reader (readable once) is read; every
     other kind is scanned where it lies.
     """
-    if kind == "polars LazyFrame":
-        return data.collect()
+    if kind in ("polars DataFrame", "polars LazyFrame"):
+        frame = data.collect() if kind == "polars LazyFrame" else data
+        return frame.to_arrow()  # mostly zero-copy; its batches can then be pruned by date
     if kind == "DuckDB relation":
         return data.to_arrow_table()
     if kind == "Arrow record batch reader":
         return data.read_all()
     return data
+
+
+def window_batches(table: Any, column: str, scope: Scope) -> Any:
+    """The table's record batches that may hold rows dated in the scope, as a table (zero-copy).
+
+    Arrow scans in DuckDB filter every row; Parquet skips row groups by their statistics. This
+    does the same for in-memory batches: a batch whose `column` (a date or timestamp) lies
+    wholly outside the scope, widened by a day for time zones, is left out. Returns None when
+    nothing can be left out.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    field = table.schema.field(column)
+    if not (pa.types.is_date(field.type) or pa.types.is_timestamp(field.type)):
+        return None
+    low, high = scope.start_date - timedelta(days=1), scope.end_exclusive + timedelta(days=1)
+    batches = table.to_batches()
+    kept = []
+    for batch in batches:
+        bounds = pc.min_max(batch.column(column))
+        first, last = bounds["min"], bounds["max"]
+        if not first.is_valid:  # every date null: no row of the window
+            continue
+        if first.cast(pa.date32()).as_py() < high and last.cast(pa.date32()).as_py() >= low:
+            kept.append(batch)
+    return None if len(kept) == len(batches) else pa.Table.from_batches(kept, schema=table.schema)
 
 
 class MemoryScan:
@@ -116,6 +153,17 @@ class MemoryScan:
         """Call `build(plan, relation, params)` over the table (the same contract as `FileScan.run`)."""
         plan = self.plan(con)
         build(plan, self.relation(con), {})
+
+    def window_relation(self, con: duckdb.DuckDBPyConnection, plan: ColumnPlan, scope: Scope) -> str:
+        """A relation holding at least the scope's rows: the batches that may hold them, else the table."""
+        if self.kind not in _ARROW_TABLES or not plan.has("sale_date"):
+            return self.relation(con)
+        batches = window_batches(self.data, plan.source_of["sale_date"], scope)
+        if batches is None:
+            return self.relation(con)
+        with duckdb_errors(self.label):
+            con.register(f"{self.name}_window", batches)
+        return quote_ident(f"{self.name}_window")
 
 
 def memory_scan(data: Any, mapping: Mapping[str, str], items: bool = False) -> MemoryScan:
@@ -193,7 +241,8 @@ class MemorySource(Source):
             flt = scope_filter(plan, scope, self.default_business_id)
             # no statistics to answer a LIMIT 1 without a scan: one aggregate pass finds what fails
             check_business_rows(DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=True)
-            select = window_select(plan, rel, flt.where)
+            window = self.sales.window_relation(con, plan, scope)
+            select = window_select(plan, window, flt.where)
             kind = "TABLE" if self.copy_window else "VIEW"  # a view reads the table in place
             con.execute(
                 inline_params(
