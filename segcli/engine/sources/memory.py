@@ -8,6 +8,7 @@ imported here: a table's kind is told from its class's module and name.
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -66,7 +67,9 @@ def _scannable(data: Any, kind: str) -> Any:
     """
     if kind in ("polars DataFrame", "polars LazyFrame"):
         frame = data.collect() if kind == "polars LazyFrame" else data
-        return frame.to_arrow()  # mostly zero-copy; its batches can then be pruned by date
+        # polars' newest Arrow level keeps its string views: zero-copy (the default copies strings)
+        compat = getattr(sys.modules.get("polars"), "CompatLevel", None)
+        return frame.to_arrow(compat_level=compat.newest()) if compat is not None else frame.to_arrow()
     if kind == "DuckDB relation":
         return data.to_arrow_table()
     if kind == "Arrow record batch reader":
