@@ -28,6 +28,19 @@ if TYPE_CHECKING:
 LAST_SALE_TABLE = "window_last_sale"
 
 
+def keep_last_sale(con: duckdb.DuckDBPyConnection, day: Any) -> None:
+    """Keep the last sale date a load's check pass found, for `last_sale_date` on the same connection."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LAST_SALE_TABLE} AS SELECT CAST($d AS DATE) AS day", {"d": day}
+    )
+
+
+def kept_last_sale(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The last sale date `keep_last_sale` kept on this connection."""
+    day = con.execute(f"SELECT day FROM {LAST_SALE_TABLE}").fetchall()[0][0]
+    return day if isinstance(day, date) else None
+
+
 def file_kind(path: str) -> str:
     """'csv' or 'parquet' from a file name or glob."""
     lower = path.lower()
@@ -271,10 +284,7 @@ class FileSource(Source):
                 DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=self.sales.kind == "csv"
             )
             if self.sales.kind == "csv":  # the parse pass found it: kept for last_sale_date
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {LAST_SALE_TABLE} AS SELECT CAST($d AS DATE) AS day",
-                    {"d": last_sale},
-                )
+                keep_last_sale(con, last_sale)
             select = window_select(plan, rel, flt.where)
             if self.sales.kind == "parquet":
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
@@ -296,13 +306,12 @@ class FileSource(Source):
     def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
         with duckdb_errors(self.label):
             if self.sales.kind == "csv":
-                day = con.execute(f"SELECT day FROM {LAST_SALE_TABLE}").fetchall()[0][0]
-            else:
-                snap = self.sales.snapshot()
-                plan = self.sales.plan(con, snap)
-                rel, params = self.sales.relation(snap, self.sales.text_columns(plan, snap))
-                sql, where = last_sale_select(plan, rel, scope, self.default_business_id)
-                day = con.execute(sql, {**params, **where}).fetchall()[0][0]
+                return kept_last_sale(con)
+            snap = self.sales.snapshot()
+            plan = self.sales.plan(con, snap)
+            rel, params = self.sales.relation(snap, self.sales.text_columns(plan, snap))
+            sql, where = last_sale_select(plan, rel, scope, self.default_business_id)
+            day = con.execute(sql, {**params, **where}).fetchall()[0][0]
         return day if isinstance(day, date) else None
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
