@@ -272,6 +272,16 @@ def test_openapi_lists_the_segments_the_server_accepts(api: Api, tmp_path: Path)
     assert api.get("segment_name=Nobody").status_code == 400
 
 
+@pytest.mark.parametrize("name", ["export_format", "segment_name", "segment_code", "storefront_id"])
+def test_only_an_empty_value_counts_as_absent(api: Api, name: str) -> None:
+    """The OpenAPI allows "" (absent), not blanks: a blank value (a space, U+0085) is a 400, as it says."""
+    assert api.get(f"days=30&{name}=").status_code == 200
+    for blank in ("%20", "%C2%85"):
+        response = api.get(f"days=30&{name}={blank}")
+        assert response.status_code == 400, blank
+        assert response.json()["error"].startswith(f"Invalid {name}"), blank
+
+
 # case 9 ----------------------------------------------------------------------------------------
 
 
