@@ -177,6 +177,9 @@ def generate(
                 raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
             if not Path(path).parent.is_dir():
                 raise InvalidParameter(f"Invalid output: folder {Path(path).parent} does not exist")
+    if end_date.toordinal() < HISTORY_DAYS:
+        first = date.fromordinal(HISTORY_DAYS).isoformat()
+        raise InvalidParameter(f"Invalid --end-date. Must be {first} or later (two years of sales end there)")
     start = date.fromordinal(end_date.toordinal() - HISTORY_DAYS + 1)
     params = {"seed": seed, "start": start}
     con = connect()
