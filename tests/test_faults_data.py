@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -84,3 +91,139 @@ def test_generate_before_year_three_is_one_line(cli: Any, tmp_path: Path) -> Non
         "Invalid --end-date. Must be 0002-12-31 or later (two years of sales end there)\n",
     )
     assert not (tmp_path / "g.csv").exists()
+
+
+# case 3: writers of one warehouse take turns; readers see a whole load or none of it
+
+SEGCLI = Path(sys.executable).parent / "segcli"
+SALES_HEADER = "sale_id,business_id,customer_id,sale_date,total_amount,status"
+
+
+def sales_file(path: Path, first: int, rows: int) -> Path:
+    """`rows` sales of business 1 with ids from `first`, written by DuckDB (fast for large files)."""
+    import duckdb
+
+    duckdb.sql(
+        f"COPY (SELECT i AS sale_id, 1 AS business_id, 'c' || (i % 997) AS customer_id, "
+        f"DATE '2026-11-20' - CAST(i % 300 AS INTEGER) AS sale_date, "
+        f"CAST((i % 50) + 1 AS DECIMAL(18,2)) AS total_amount, 'completed' AS status "
+        f"FROM range({first}, {first + rows}) t(i)) TO '{path}' (HEADER)"
+    )
+    return path
+
+
+def segcli(*args: str | Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [str(SEGCLI), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path.cwd()
+    )
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float = 120) -> tuple[int, str]:
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc.returncode, err.decode()
+
+
+def sales_rows(db: Path) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        count: int = con.execute("SELECT count(*) FROM sales").fetchall()[0][0]
+        return count
+    finally:
+        con.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_concurrent_appends_are_all_kept(cli: Any, tmp_path: Path) -> None:
+    """Two appends started together: the second waits for the first; no acknowledged load is lost."""
+    db = tmp_path / "shop.duckdb"
+    assert cli("load", sales_file(tmp_path / "base.csv", 1, 1000), "--db", db).exit_code == 0
+    parts = [sales_file(tmp_path / f"part{n}.csv", 100_000 * n, 60_000) for n in (1, 2, 3)]
+    procs = [segcli("load", part, "--db", db, "--append") for part in parts]
+    results = [finish(proc) for proc in procs]
+    assert [code for code, _ in results] == [0, 0, 0], results
+    assert sales_rows(db) == 1000 + 3 * 60_000
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith((".tmp", ".wal"))]
+
+
+def test_a_load_that_cannot_get_the_lock_fails_clearly(cli: Any, tmp_path: Path) -> None:
+    """While another writer holds the warehouse, a load waits at most --wait seconds, then exit 1."""
+    db = tmp_path / "shop.duckdb"
+    assert cli("load", sales_file(tmp_path / "base.csv", 1, 10), "--db", db).exit_code == 0
+    before = digest(db)
+    part = sales_file(tmp_path / "part.csv", 100, 10)
+    with open(tmp_path / "shop.duckdb.lock", "a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        run = cli("load", part, "--db", db, "--append", "--wait", "0.2")
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == (
+        f"{db}: another load is writing this warehouse (waited 0.2 s); try again when it is done\n"
+    )
+    assert digest(db) == before
+    assert cli("load", part, "--db", db, "--append").exit_code == 0
+    assert sales_rows(db) == 20
+
+
+def test_a_second_first_load_does_not_overwrite_the_first(cli: Any, tmp_path: Path) -> None:
+    """Two loads into a new file without --replace: the one that comes second is refused."""
+    db = tmp_path / "shop.duckdb"
+    procs = [segcli("load", sales_file(tmp_path / f"p{n}.csv", 1000 * n, 20_000), "--db", db) for n in (1, 2)]
+    results = sorted(finish(proc) for proc in procs)
+    assert results[0][0] == 0
+    assert results[1] == (2, f"{db} exists: use --replace to overwrite it or --append to add to it\n")
+    assert sales_rows(db) == 20_000
+
+
+def test_reports_during_a_load_see_all_or_nothing(cli: Any, tmp_path: Path) -> None:
+    """A report that reads the warehouse while an append runs sees the old or the new data, never an error."""
+    db = tmp_path / "shop.duckdb"
+    assert cli("load", sales_file(tmp_path / "base.csv", 1, 1000), "--db", db).exit_code == 0
+    load = segcli("load", sales_file(tmp_path / "part.csv", 100_000, 200_000), "--db", db, "--append")
+    seen = set()
+    while load.poll() is None:
+        run = cli("segment", "--source", db, "--as-of", "2026-11-20", "--days", "300", "--format", "json")
+        assert run.exit_code == 0, run.stderr
+        seen.add(run.json()["data"]["data_quality"]["rows_read"])
+    assert finish(load)[0] == 0
+    assert seen <= {1000, 201_000}
+    assert sales_rows(db) == 201_000
+
+
+def test_kill_during_a_load_leaves_the_warehouse_as_it_was(cli: Any, tmp_path: Path) -> None:
+    """kill -9 in the middle of an append: the warehouse is unchanged, the lock is free, the temp file goes."""
+    db = tmp_path / "shop.duckdb"
+    assert cli("load", sales_file(tmp_path / "base.csv", 1, 1000), "--db", db).exit_code == 0
+    before = digest(db)
+    part = sales_file(tmp_path / "part.csv", 100_000, 400_000)
+    load = segcli("load", part, "--db", db, "--append")
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".shop.duckdb.*.tmp")) and load.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(load.pid, signal.SIGKILL)
+    assert finish(load)[0] == -signal.SIGKILL
+    assert digest(db) == before
+    assert sales_rows(db) == 1000
+    run = cli("load", sales_file(tmp_path / "small.csv", 5000, 10), "--db", db, "--append")
+    assert run.exit_code == 0, run.stderr
+    assert sales_rows(db) == 1010
+    assert not list(tmp_path.glob(".shop.duckdb.*"))  # the killed load's temp file is removed
+
+
+@pytest.mark.parametrize("wait", ["-1", "nan", "1e9"])
+def test_load_wait_is_bounded(cli: Any, tmp_path: Path, wait: str) -> None:
+    run = cli("load", sales_file(tmp_path / "s.csv", 1, 3), "--db", tmp_path / "w.duckdb", "--wait", wait)
+    assert (run.exit_code, run.stderr) == (
+        2,
+        "Invalid --wait. Must be a number of seconds between 0 and 86400\n",
+    )
+    assert not (tmp_path / "w.duckdb").exists()

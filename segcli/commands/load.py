@@ -31,6 +31,10 @@ def load(
         bool, typer.Option("--append", help="Add to an existing warehouse (new sale ids only).")
     ] = False,
     items: ItemsOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait while another load writes the same warehouse."),
+    ] = 600.0,
     business_id: BusinessOpt = None,
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
@@ -53,7 +57,7 @@ def load(
     src = source_from_settings(settings)
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
-    result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+    result = load_warehouse(src, db, replace=replace, append=append, items=with_items, wait=wait)
     message = f"loaded {result.sales_rows:,} sales"
     if result.items_rows is not None:
         message += f" and {result.items_rows:,} items"

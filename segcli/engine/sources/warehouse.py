@@ -11,14 +11,20 @@ A warehouse holds
 - `segcli_meta`: one row per load (load_id, loaded_at, mode, source, rows), read by
   `identity()`.
 A load builds a new file next to the target and renames it into place: a failed load
-leaves the previous warehouse untouched, and readers never see half a load.
+leaves the previous warehouse untouched, and readers never see half a load. Writers take
+turns: a load holds an exclusive lock on `<db>.lock` from its first look at the target to
+the rename, so two appends never start from the same old file (and lose one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import math
 import os
+import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +74,43 @@ CREATE TABLE out.{META} (
     sales_rows BIGINT, items_rows BIGINT, total_sales BIGINT, total_items BIGINT
 )
 """
+
+
+LOCK_WAIT = 600.0  # seconds a load waits for another writer of the same warehouse
+
+
+@contextlib.contextmanager
+def writer_lock(target: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the exclusive lock of warehouse `target` (a flock on `<db>.lock`), waiting at most `wait` s."""
+    import fcntl
+
+    try:
+        fd = os.open(target.with_name(target.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise SourceError(f"{target}: cannot create its lock file: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise SourceError(
+                        f"{target}: another load is writing this warehouse (waited {wait:g} s); "
+                        "try again when it is done"
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock (the kernel does it too when a holder dies)
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Temp files of loads that died (kill -9): with the lock held, no other load owns one."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 @dataclass(frozen=True)
@@ -185,14 +228,30 @@ def _sales_out(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def load_warehouse(
-    source: Source, db: str, *, replace: bool = False, append: bool = False, items: bool = False
+    source: Source,
+    db: str,
+    *,
+    replace: bool = False,
+    append: bool = False,
+    items: bool = False,
+    wait: float = LOCK_WAIT,
 ) -> LoadResult:
-    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing."""
+    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing, one writer at a time."""
     target = Path(db)
     if not target.parent.is_dir():
         raise InvalidParameter(f"Invalid --db: folder {target.parent} does not exist")
     if replace and append:
         raise InvalidParameter("Use either --replace or --append, not both")
+    if not (math.isfinite(wait) and 0 <= wait <= 86_400):
+        raise InvalidParameter("Invalid --wait. Must be a number of seconds between 0 and 86400")
+    with writer_lock(target, wait):
+        _remove_stale_temp_files(target)
+        return _load_locked(source, db, target, replace=replace, append=append, items=items)
+
+
+def _load_locked(
+    source: Source, db: str, target: Path, *, replace: bool, append: bool, items: bool
+) -> LoadResult:
     exists = target.exists()
     if exists and not (replace or append):
         raise InvalidParameter(f"{db} exists: use --replace to overwrite it or --append to add to it")
