@@ -227,3 +227,131 @@ def test_load_wait_is_bounded(cli: Any, tmp_path: Path, wait: str) -> None:
         "Invalid --wait. Must be a number of seconds between 0 and 86400\n",
     )
     assert not (tmp_path / "w.duckdb").exists()
+
+
+# cases 5 and 19: identifiers are exact; a non-integral one is an error, never rounded
+
+ID_HEADER = SALES_HEADER + ",storefront_id"
+
+
+def id_source(tmp_path: Path, kind: str, rows: list[str]) -> Path:
+    """The rows as CSV, as Parquet with the types DuckDB sniffs (DOUBLE ids), or as Parquet text."""
+    import duckdb
+
+    csv = tmp_path / "sales.csv"
+    csv.write_text("\n".join([ID_HEADER, *rows]) + "\n")
+    if kind == "csv":
+        return csv
+    out = tmp_path / f"{kind}.parquet"
+    text = ", all_varchar = true" if kind == "parquet-text" else ""
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv}'{text})) TO '{out}' (FORMAT parquet)")
+    return out
+
+
+GOOD_ROW = "1,1,1,2026-11-20,10.00,completed,10"
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet-typed", "parquet-text"])
+@pytest.mark.parametrize("command", ["segment", "load"])
+@pytest.mark.parametrize(
+    ("rows", "args", "message"),
+    [
+        ([GOOD_ROW, "2,1.5,2,2026-11-20,1.00,completed,10"], [],
+         "column 'business_id' has a value that is not an integer: '1.5' (sale_id 2)"),
+        ([GOOD_ROW, "2,1,2,2026-11-20,1.00,completed,10.5"], ["--storefront-id", "10"],
+         "column 'storefront_id' has a value that is not an integer: '10.5' (sale_id 2)"),
+        ([GOOD_ROW, "2,1,2,2026-11-20,1.00,completed,10", "3,1,1.5,2026-11-19,1.00,completed,10"], [],
+         "column 'customer_id' has a value that is not an integer: '1.5' (sale_id 3)"),
+        ([GOOD_ROW, "2.5,1,2,2026-11-20,1.00,completed,10"], [],
+         "column 'sale_id' has a value that is not an integer: '2.5'"),
+    ],
+    ids=["business", "storefront", "customer", "sale"],
+)  # fmt: skip
+def test_a_non_integral_id_is_an_error(
+    cli: Any, tmp_path: Path, kind: str, command: str, rows: list[str], args: list[str], message: str
+) -> None:
+    """Before: 1.5 was rounded to 2 (another business's report, another customer's history)."""
+    path = id_source(tmp_path, kind, rows)
+    db = tmp_path / "w.duckdb"
+    if command == "segment":
+        run = cli("segment", "--source", path, "--as-of", "2026-11-20", "--format", "json", *args)
+    else:
+        run = cli("load", path, "--db", db)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == f"{path}: {message}\n"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet-typed", "parquet-text"])
+def test_integral_floats_are_integers(cli: Any, tmp_path: Path, kind: str) -> None:
+    rows = ["1.0,1.0,1.0,2026-11-20,10.00,completed,10.0", "2.0,1.0,2.0,2026-11-19,5.00,completed,10.0",
+            "3.0,1.0,1.0,2026-11-18,5.00,completed,10.0", "4.0,2.0,1.0,2026-11-18,5.00,completed,10.0"]  # fmt: skip
+    path = id_source(tmp_path, kind, rows)
+    run = cli(
+        "customers", "--source", path, "--as-of", "2026-11-20", "--storefront-id", "10", "--format", "csv"
+    )
+    assert run.exit_code == 0, run.stderr
+    ids = ["1.0", "2.0"] if kind == "parquet-text" else ["1", "2"]  # text ids stay as written
+    assert [line.split(",")[0] for line in run.stdout.splitlines()[1:]] == ids
+    db = tmp_path / "w.duckdb"
+    assert cli("load", path, "--db", db).exit_code == 0
+    assert sales_rows(db) == 4
+
+
+def parquet(tmp_path: Path, select: str) -> Path:
+    import duckdb
+
+    out = tmp_path / "typed.parquet"
+    duckdb.sql(f"COPY ({select}) TO '{out}' (FORMAT parquet)")
+    return out
+
+
+TYPED = (
+    "SELECT * FROM (VALUES ({a}, 1, {c}, DATE '2026-11-20', 10.0, 'completed'), "
+    "({b}, 1, {d}, DATE '2026-11-19', 5.0, 'completed')) "
+    "t(sale_id, business_id, customer_id, sale_date, total_amount, status)"
+)
+
+
+@pytest.mark.parametrize("command", ["segment", "load"])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"a": "1", "b": "2", "c": "1.0::DOUBLE", "d": "'nan'::DOUBLE"},
+         "column 'customer_id' has a value that is not an integer: 'nan' (sale_id 2)"),
+        ({"a": "1", "b": "2", "c": "1.0::DOUBLE", "d": "1e20::DOUBLE"},
+         "column 'customer_id' has a value beyond the 64-bit integer range: '1e+20' (sale_id 2)"),
+        ({"a": "1::UBIGINT", "b": "18446744073709551615::UBIGINT", "c": "1", "d": "2"},
+         "column 'sale_id' has a value beyond the 64-bit integer range: '18446744073709551615'"),
+        ({"a": "1.0::DECIMAL(9,2)", "b": "2.5::DECIMAL(9,2)", "c": "1", "d": "2"},
+         "column 'sale_id' has a value that is not an integer: '2.50'"),
+        ({"a": "1", "b": "2", "c": "1.00::DECIMAL(9,2)", "d": "2.50::DECIMAL(9,2)"},
+         "column 'customer_id' has a value that is not an integer: '2.50' (sale_id 2)"),
+    ],
+    ids=["nan-customer", "huge-customer", "uint64-sale", "decimal-sale", "decimal-customer"],
+)  # fmt: skip
+def test_typed_parquet_ids(
+    cli: Any, tmp_path: Path, command: str, values: dict[str, str], message: str
+) -> None:
+    path = parquet(tmp_path, TYPED.format(**values))
+    db = tmp_path / "w.duckdb"
+    if command == "segment":
+        run = cli("segment", "--source", path, "--as-of", "2026-11-20", "--format", "json")
+    else:
+        run = cli("load", path, "--db", db)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr == f"{path}: {message}\n"
+    assert not db.exists()
+
+
+def test_integral_decimal_ids_are_read(cli: Any, tmp_path: Path) -> None:
+    values = {
+        "a": "1.00::DECIMAL(9,2)",
+        "b": "2.00::DECIMAL(9,2)",
+        "c": "7.0::DECIMAL(9,1)",
+        "d": "8::DECIMAL(9,1)",
+    }
+    path = parquet(tmp_path, TYPED.format(**values))
+    run = cli("customers", "--source", path, "--as-of", "2026-11-20", "--format", "csv")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(line.split(",")[0] for line in run.stdout.splitlines()[1:]) == ["7", "8"]

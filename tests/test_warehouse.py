@@ -191,7 +191,7 @@ def write(path: Path, rows: str, header: str = HEADER) -> Path:
         ),
         (
             "1,1,10,2026-11-20,12.50,completed\n2,x,11,2026-11-20,3.00,completed\n",
-            "column 'business_id' has a value that is not an integer: 'x'",
+            "column 'business_id' has a value that is not an integer: 'x' (sale_id 2)",
         ),
     ],
 )

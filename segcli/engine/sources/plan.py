@@ -16,6 +16,9 @@ INT_TYPES = {
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
 }  # fmt: skip
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+BIGINT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+# an integer text: digits, optionally with a zero fraction ("1.0"); never "1.5", "1e3" or "0x10"
+INTEGER_TEXT_RE = r"[+-]?[0-9]+([.]0*)?"
 TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
 TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 EXACT_TYPES = INT_TYPES | {"DECIMAL"}
@@ -85,8 +88,8 @@ class ColumnPlan:
     def _check_type(self, canonical: str) -> None:
         kind = self.kind(canonical)
         expected = {
-            "id": INT_TYPES | FLOAT_TYPES | {"VARCHAR", "UUID"},
-            "int": INT_TYPES | FLOAT_TYPES | {"VARCHAR"},
+            "id": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR", "UUID"},
+            "int": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR"},
             "date": TS_NAIVE | TS_TZ | {"DATE", "VARCHAR"},
             "money": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR"},
             "text": {"VARCHAR"} | INT_TYPES,
@@ -101,21 +104,31 @@ class ColumnPlan:
 
     # canonical expressions -------------------------------------------------
 
+    def exact_int(self, canonical: str) -> str:
+        """A numeric column as BIGINT, NULL when its value is not an integer of 64 bits (never rounded)."""
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind in BIGINT_TYPES:
+            return raw
+        if kind in INT_TYPES:  # wider than BIGINT
+            return f"TRY_CAST({raw} AS BIGINT)"
+        return f"CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS BIGINT) END"  # NaN and inf: NULL
+
     def id_expr(self, canonical: str) -> str:
+        """A sale or customer id: text stays text, numbers become exact BIGINTs (checks name any NULL made)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
             return f"NULLIF(trim({raw}), '')"
-        if kind in FLOAT_TYPES:
-            return f"CAST({raw} AS BIGINT)"
-        return raw
+        if kind == "UUID":
+            return raw
+        return self.exact_int(canonical)
 
     def int_expr(self, canonical: str) -> str:
+        """A business or storefront id as BIGINT; NULL when empty or not an integer (1.5 is not rounded)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
-            return f"TRY_CAST(trim({raw}) AS BIGINT)"
-        if kind in FLOAT_TYPES:
-            return f"TRY_CAST({raw} AS BIGINT)"
-        return raw
+            text = f"trim({raw})"
+            return f"CASE WHEN regexp_full_match({text}, '{INTEGER_TEXT_RE}') THEN TRY_CAST({text} AS BIGINT) END"
+        return self.exact_int(canonical)
 
     def date_expr(self) -> str:
         raw, kind = self.raw("sale_date"), self.kind("sale_date")

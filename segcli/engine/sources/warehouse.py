@@ -45,8 +45,6 @@ from segcli.engine.sources.base import (
 )
 from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
 from segcli.engine.sources.plan import (
-    FLOAT_TYPES,
-    INT_TYPES,
     TS_NAIVE,
     ColumnPlan,
     ScopeFilter,
@@ -123,7 +121,7 @@ class LoadResult:
 
 def _stored_id(plan: ColumnPlan, name: str) -> str:
     kind = plan.kind(name)
-    target = "BIGINT" if kind in INT_TYPES | FLOAT_TYPES else "VARCHAR"
+    target = "VARCHAR" if kind in ("VARCHAR", "UUID") else "BIGINT"  # numbers were checked to be exact
     return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
 
 
