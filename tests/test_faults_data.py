@@ -355,3 +355,67 @@ def test_integral_decimal_ids_are_read(cli: Any, tmp_path: Path) -> None:
     run = cli("customers", "--source", path, "--as-of", "2026-11-20", "--format", "csv")
     assert run.exit_code == 0, run.stderr
     assert sorted(line.split(",")[0] for line in run.stdout.splitlines()[1:]) == ["7", "8"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("command", ["segment", "load"])
+@pytest.mark.parametrize(
+    ("types", "bad", "message"),
+    [
+        ("float8", "(2, 1.5)", "column 'customer_id' has a value that is not an integer: '1.5' (sale_id 2)"),
+        ("numeric(9,2)", "(2, 1.5)", "column 'customer_id' has a value that is not an integer: '1.5' (sale_id 2)"),
+        ("float8", "(2, 'NaN'::float8)", "column 'customer_id' has a value that is not an integer: 'nan' (sale_id 2)"),
+        ("float8", "(2, 1e20)", "column 'customer_id' has a value beyond the 64-bit integer range: '1e+20' (sale_id 2)"),
+        ("float8", "(2.5, 2)", "column 'sale_id' has a value that is not an integer: '2.5'"),
+    ],
+    ids=["float", "numeric", "nan", "huge", "sale"],
+)  # fmt: skip
+def test_postgres_ids_are_exact(
+    cli: Any, pg_server: Any, tmp_path: Path, command: str, types: str, bad: str, message: str
+) -> None:
+    """Before: a float8 customer_id 1.5 was rounded into customer 2's history."""
+    from tests.pg import execute
+
+    execute(
+        pg_server.url,
+        "DROP TABLE IF EXISTS fid",
+        f"CREATE TABLE fid (sale_id {types}, customer_id {types}, sale_date date, total_amount numeric(8,2), "
+        "status text)",
+        f"INSERT INTO fid SELECT s, c, DATE '2026-11-20', 5, 'completed' FROM (VALUES (1, 2), {bad}) v(s, c)",
+    )
+    db = tmp_path / "w.duckdb"
+    if command == "segment":
+        run = cli("segment", "--source", pg_server.url, "--sales-table", "fid", "--as-of", "2026-11-20")
+    else:
+        run = cli("load", pg_server.url, "--sales-table", "fid", "--db", db)
+    assert (run.exit_code, run.stdout) == (1, "")
+    assert run.stderr.endswith(f", table fid: {message}\n")
+    assert not db.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("types", ["float8", "numeric(9,2)"])
+def test_postgres_integral_ids_are_read(cli: Any, pg_server: Any, types: str) -> None:
+    from tests.pg import execute
+
+    execute(
+        pg_server.url,
+        "DROP TABLE IF EXISTS fid",
+        f"CREATE TABLE fid (sale_id {types}, customer_id {types}, sale_date date, total_amount numeric(8,2), "
+        "status text)",
+        "INSERT INTO fid VALUES (1, 1, '2026-11-20', 5, 'completed'), (2.0, 2.0, '2026-11-19', 5, 'completed'), "
+        "(3, 1.00, '2026-11-18', 5, 'completed')",
+    )
+    run = cli(
+        "customers",
+        "--source",
+        pg_server.url,
+        "--sales-table",
+        "fid",
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "csv",
+    )
+    assert run.exit_code == 0, run.stderr
+    assert sorted(line.split(",")[0] for line in run.stdout.splitlines()[1:]) == ["1", "2"]

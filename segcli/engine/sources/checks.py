@@ -238,7 +238,7 @@ def check_items(ex: Executor, plan: ColumnPlan, table: str = ITEMS_TABLE) -> Non
         )
 
 
-def _id_problem(value: Any) -> str:
+def id_problem(value: Any) -> str:
     """What is wrong with an id value a check found (as text): empty, fractional or too large."""
     text = "" if value is None else str(value).strip()
     if not text:
@@ -312,7 +312,7 @@ def check_business_rows(
         value, sale = bad[0]
         where = "" if name == "sale_id" else f" (sale_id {sale})"
         if name != "date":
-            raise DataError(f"{label}: {plan.describe(name)} {_id_problem(value)}{where}")
+            raise DataError(f"{label}: {plan.describe(name)} {id_problem(value)}{where}")
         if value is None or not value.strip():
             raise DataError(f"{label}: {plan.describe('sale_date')} is empty{where}")
         raise DataError(

@@ -22,9 +22,7 @@ import contextlib
 import glob
 import math
 import os
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
+from segcli.engine.filelock import exclusive_lock
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
 from segcli.engine.sources.base import (
     ITEMS_TABLE,
@@ -75,33 +74,6 @@ CREATE TABLE out.{META} (
 
 
 LOCK_WAIT = 600.0  # seconds a load waits for another writer of the same warehouse
-
-
-@contextlib.contextmanager
-def writer_lock(target: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
-    """Hold the exclusive lock of warehouse `target` (a flock on `<db>.lock`), waiting at most `wait` s."""
-    import fcntl
-
-    try:
-        fd = os.open(target.with_name(target.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise SourceError(f"{target}: cannot create its lock file: {exc.strerror}") from None
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise SourceError(
-                        f"{target}: another load is writing this warehouse (waited {wait:g} s); "
-                        "try again when it is done"
-                    ) from None
-                time.sleep(0.05)
-        yield
-    finally:
-        os.close(fd)  # releases the lock (the kernel does it too when a holder dies)
 
 
 def _remove_stale_temp_files(target: Path) -> None:
@@ -242,7 +214,8 @@ def load_warehouse(
         raise InvalidParameter("Use either --replace or --append, not both")
     if not (math.isfinite(wait) and 0 <= wait <= 86_400):
         raise InvalidParameter("Invalid --wait. Must be a number of seconds between 0 and 86400")
-    with writer_lock(target, wait):
+    busy = f"{target}: another load is writing this warehouse (waited {wait:g} s); try again when it is done"
+    with exclusive_lock(target.with_name(target.name + ".lock"), wait, busy):
         _remove_stale_temp_files(target)
         return _load_locked(source, db, target, replace=replace, append=append, items=items)
 
