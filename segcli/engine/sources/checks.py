@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
-from segcli.engine.sources.plan import BIGINT_TYPES, EXACT_TYPES, ColumnPlan, ScopeFilter
+from segcli.engine.sources.plan import BIGINT_TYPES, EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
@@ -259,11 +259,13 @@ def check_business_rows(
     params: Mapping[str, Any],
     flt: ScopeFilter,
     one_pass: bool = False,
+    bigint: bool = False,
 ) -> None:
     """Checks over all the business's rows: ids (exact integers, never rounded) and every date.
 
-    Business ids are checked in every row; storefront ids (when filtered on), numeric sale and
-    customer ids (1.5, NaN, beyond 64 bits) and dates in the business's rows. Each check is a
+    Business ids are checked in every row; storefront ids (when filtered on), float or decimal
+    sale and customer ids (1.5, NaN, 1e20) and dates in the business's rows. With `bigint` (a
+    warehouse stores BIGINT) integer ids wider than 64 bits are errors too. Each check is a
     LIMIT 1 query, which Parquet statistics mostly answer without reading rows. With `one_pass`
     (for relations without statistics, like CSV, where each query re-reads the file) one
     aggregate pass finds the failing checks and only those look for an example.
@@ -271,19 +273,25 @@ def check_business_rows(
     label = plan.label
     business_params = {**params, **flt.business_params()}
     conditions: dict[str, str] = {}  # column (or 'date') -> the condition a bad row meets
+
+    def not_int(name: str, expr: str) -> str:
+        wide = bigint and plan.kind(name) in INT_TYPES - BIGINT_TYPES
+        return (
+            f"({expr} IS NULL OR TRY_CAST({plan.raw(name)} AS BIGINT) IS NULL)" if wide else f"{expr} IS NULL"
+        )
+
     if plan.has("business_id"):
-        conditions["business_id"] = f"{plan.int_expr('business_id')} IS NULL"
+        conditions["business_id"] = not_int("business_id", plan.int_expr("business_id"))
     if flt.storefront is not None and plan.kind("storefront_id") not in BIGINT_TYPES:
         raw_storefront = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
         conditions["storefront_id"] = (
             f"{flt.business} AND NULLIF(trim({raw_storefront}), '') IS NOT NULL "
-            f"AND {plan.int_expr('storefront_id')} IS NULL"
+            f"AND {not_int('storefront_id', plan.int_expr('storefront_id'))}"
         )
     for name in ("sale_id", "customer_id"):  # text ids are checked in the loaded rows
         if plan.kind(name) not in BIGINT_TYPES | {"VARCHAR", "UUID"}:
-            conditions[name] = (
-                f"{flt.business} AND {plan.raw(name)} IS NOT NULL AND {plan.id_expr(name)} IS NULL"
-            )
+            bad = not_int(name, plan.id_expr(name))
+            conditions[name] = f"{flt.business} AND {plan.raw(name)} IS NOT NULL AND {bad}"
     conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
     failing = set(conditions)
     if one_pass:

@@ -105,16 +105,14 @@ class ColumnPlan:
     # canonical expressions -------------------------------------------------
 
     def exact_int(self, canonical: str) -> str:
-        """A numeric column as BIGINT, NULL when its value is not an integer of 64 bits (never rounded)."""
+        """A numeric column as an integer, NULL when a float or decimal value is not one (never rounded)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
-        if kind in BIGINT_TYPES:
+        if kind in INT_TYPES:
             return raw
-        if kind in INT_TYPES:  # wider than BIGINT
-            return f"TRY_CAST({raw} AS BIGINT)"
-        return f"CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS BIGINT) END"  # NaN and inf: NULL
+        return f"CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS BIGINT) END"  # NaN, inf, 1e20: NULL
 
     def id_expr(self, canonical: str) -> str:
-        """A sale or customer id: text stays text, numbers become exact BIGINTs (checks name any NULL made)."""
+        """A sale or customer id: text stays text, numbers stay exact integers (checks name any NULL made)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
             return f"NULLIF(trim({raw}), '')"
@@ -123,7 +121,7 @@ class ColumnPlan:
         return self.exact_int(canonical)
 
     def int_expr(self, canonical: str) -> str:
-        """A business or storefront id as BIGINT; NULL when empty or not an integer (1.5 is not rounded)."""
+        """A business or storefront id as an integer; NULL when empty or not an integer (1.5 is not rounded)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
             text = f"trim({raw})"

@@ -136,7 +136,7 @@ def stage_sales(
     """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
     every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
-    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every)
+    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every, bigint=True)
     business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
     cols = [
         _stored_id(plan, "sale_id"),
