@@ -307,17 +307,17 @@ def check_business_rows(
     for name, condition in conditions.items():
         if name not in failing:
             continue
-        value = plan.raw("sale_date" if name == "date" else name)
-        bad = ex.rows(
+        column = plan.raw("sale_date" if name == "date" else name)
+        found_rows = ex.rows(
             Query(
                 f"checks.{name}_example",
-                f"SELECT CAST({value} AS VARCHAR), {sale_id} FROM {relation} WHERE {condition} LIMIT 1",
+                f"SELECT CAST({column} AS VARCHAR), {sale_id} FROM {relation} WHERE {condition} LIMIT 1",
             ),
             business_params,
         )
-        if not bad:
+        if not found_rows:
             continue
-        value, sale = bad[0]
+        value, sale = found_rows[0]
         where = "" if name == "sale_id" else f" (sale_id {sale})"
         if name != "date":
             raise DataError(f"{label}: {plan.describe(name)} {id_problem(value)}{where}")
