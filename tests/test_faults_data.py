@@ -322,9 +322,9 @@ TYPED = (
         ({"a": "1", "b": "2", "c": "1.0::DOUBLE", "d": "1e20::DOUBLE"},
          "column 'customer_id' has a value beyond the 64-bit integer range: '1e+20' (sale_id 2)"),
         ({"a": "1.0::DECIMAL(9,2)", "b": "2.5::DECIMAL(9,2)", "c": "1", "d": "2"},
-         "column 'sale_id' has a value that is not an integer: '2.50'"),
+         "column 'sale_id' has a value that is not an integer: '2.5'"),
         ({"a": "1", "b": "2", "c": "1.00::DECIMAL(9,2)", "d": "2.50::DECIMAL(9,2)"},
-         "column 'customer_id' has a value that is not an integer: '2.50' (sale_id 2)"),
+         "column 'customer_id' has a value that is not an integer: '2.5' (sale_id 2)"),
     ],
     ids=["nan-customer", "huge-customer", "decimal-sale", "decimal-customer"],
 )  # fmt: skip
@@ -438,4 +438,30 @@ def test_integer_ids_wider_than_64_bits_report_but_do_not_load(cli: Any, tmp_pat
         1,
         f"{path}: column '{column}' has a value beyond the 64-bit integer range: '18446744073709551615'{where}\n",
     )
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("command", ["segment", "load"])
+@pytest.mark.parametrize(
+    ("late", "message"),
+    [
+        ("30000,1.5,7,2026-11-05,1.00,completed", "column 'business_id' has a value that is not an integer: '1.5' (sale_id 30000)"),
+        ("30000,1,7.5,2026-11-05,1.00,completed", "column 'customer_id' has a value that is not an integer: '7.5' (sale_id 30000)"),
+        ("30000.5,1,7,2026-11-05,1.00,completed", "column 'sale_id' has a value that is not an integer: '30000.5'"),
+    ],
+    ids=["business", "customer", "sale"],
+)  # fmt: skip
+def test_a_fraction_after_the_csv_sniffer_sample_is_not_rounded(
+    cli: Any, tmp_path: Path, command: str, late: str, message: str
+) -> None:
+    """DuckDB's CSV scanner rounds '1.5' into a column it sniffed as BIGINT (duckdb#25824): ids are read exactly."""
+    rows = [f"{i},1,{i % 500},2026-11-{1 + i % 20:02d},1.00,completed" for i in range(1, 30_000)]
+    path = tmp_path / "late.csv"
+    path.write_text("\n".join([SALES_HEADER, *rows, late]) + "\n")
+    db = tmp_path / "w.duckdb"
+    if command == "segment":
+        run = cli("segment", "--source", path, "--as-of", "2026-11-20", "--format", "json")
+    else:
+        run = cli("load", path, "--db", db)
+    assert (run.exit_code, run.stdout, run.stderr) == (1, "", f"{path}: {message}\n")
     assert not db.exists()

@@ -308,10 +308,13 @@ def check_business_rows(
         if name not in failing:
             continue
         column = plan.raw("sale_date" if name == "date" else name)
+        text = f"CAST({column} AS VARCHAR)"
+        if name != "date" and plan.kind(name) == "DECIMAL":  # as written: 1.5, not 1.5000000000
+            text = f"CASE WHEN contains({text}, '.') THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
         found_rows = ex.rows(
             Query(
                 f"checks.{name}_example",
-                f"SELECT CAST({column} AS VARCHAR), {sale_id} FROM {relation} WHERE {condition} LIMIT 1",
+                f"SELECT {text}, {sale_id} FROM {relation} WHERE {condition} LIMIT 1",
             ),
             business_params,
         )

@@ -14,11 +14,22 @@ from segcli.engine.errors import SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
 from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
-from segcli.engine.sources.plan import INT_TYPES, ColumnPlan, scope_filter, window_items_select, window_select
+from segcli.engine.sources.plan import (
+    BIGINT_TYPES,
+    INT_TYPES,
+    ColumnPlan,
+    scope_filter,
+    window_items_select,
+    window_select,
+)
 from segcli.engine.sql import inline_params
 
 if TYPE_CHECKING:
     import duckdb
+
+
+ID_COLUMNS = ("sale_id", "customer_id", "business_id", "storefront_id")
+CSV_ID_TYPE = "DECIMAL(38,10)"  # every BIGINT exactly, and a fraction kept so the checks see it
 
 
 def file_kind(path: str) -> str:
@@ -55,6 +66,7 @@ class FileScan:
         self.mapping = dict(mapping)
         self.columns = columns
         self.all_varchar = False
+        self.exact_ids: dict[str, str] = {}  # CSV id column -> the type it is read as
         self._plan: ColumnPlan | None = None
 
     def identity(self) -> list[tuple[str, int, int]]:
@@ -71,8 +83,9 @@ class FileScan:
             return "read_parquet($files, union_by_name = true)", params
         if self.all_varchar:
             return "read_csv($files, union_by_name = true, all_varchar = true)", params
-        if money_columns:
-            params["csv_types"] = dict.fromkeys(money_columns, "VARCHAR")
+        types = {**self.exact_ids, **dict.fromkeys(money_columns, "VARCHAR")}
+        if types:
+            params["csv_types"] = types
             return "read_csv($files, union_by_name = true, types = $csv_types)", params
         return "read_csv($files, union_by_name = true)", params
 
@@ -82,9 +95,16 @@ class FileScan:
         return self._plan
 
     def _make_plan(self, con: duckdb.DuckDBPyConnection) -> ColumnPlan:
+        self.exact_ids = {}
         plan = self._describe(con, self.relation())
         if self.kind == "csv" and not self.all_varchar:
-            # money is read as text and parsed exactly, never through a sniffed DOUBLE
+            # money is read as text and parsed exactly, never through a sniffed DOUBLE; integer ids
+            # as DECIMAL: past the sniffer's sample DuckDB rounds '1.5' into a BIGINT (duckdb#25824)
+            self.exact_ids = {
+                plan.source_of[c]: CSV_ID_TYPE
+                for c in ID_COLUMNS
+                if plan.has(c) and plan.kind(c) in BIGINT_TYPES
+            }
             plan = self._describe(con, self.relation(self.money_columns(plan)))
         return plan
 
