@@ -15,8 +15,8 @@ from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
 from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
 from segcli.engine.sources.plan import (
-    BIGINT_TYPES,
     INT_TYPES,
+    INTEGER_TEXT,
     ColumnPlan,
     scope_filter,
     window_items_select,
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 
 ID_COLUMNS = ("sale_id", "customer_id", "business_id", "storefront_id")
-CSV_ID_TYPE = "DECIMAL(38,10)"  # every BIGINT exactly, and a fraction kept so the checks see it
 
 
 def file_kind(path: str) -> str:
@@ -66,7 +65,7 @@ class FileScan:
         self.mapping = dict(mapping)
         self.columns = columns
         self.all_varchar = False
-        self.exact_ids: dict[str, str] = {}  # CSV id column -> the type it is read as
+        self.integer_text: set[str] = set()  # CSV integer id columns, read as text (see INTEGER_TEXT)
         self._plan: ColumnPlan | None = None
 
     def identity(self) -> list[tuple[str, int, int]]:
@@ -83,7 +82,7 @@ class FileScan:
             return "read_parquet($files, union_by_name = true)", params
         if self.all_varchar:
             return "read_csv($files, union_by_name = true, all_varchar = true)", params
-        types = {**self.exact_ids, **dict.fromkeys(money_columns, "VARCHAR")}
+        types = dict.fromkeys([*self.integer_text, *money_columns], "VARCHAR")
         if types:
             params["csv_types"] = types
             return "read_csv($files, union_by_name = true, types = $csv_types)", params
@@ -95,15 +94,13 @@ class FileScan:
         return self._plan
 
     def _make_plan(self, con: duckdb.DuckDBPyConnection) -> ColumnPlan:
-        self.exact_ids = {}
+        self.integer_text = set()
         plan = self._describe(con, self.relation())
         if self.kind == "csv" and not self.all_varchar:
             # money is read as text and parsed exactly, never through a sniffed DOUBLE; integer ids
-            # as DECIMAL: past the sniffer's sample DuckDB rounds '1.5' into a BIGINT (duckdb#25824)
-            self.exact_ids = {
-                plan.source_of[c]: CSV_ID_TYPE
-                for c in ID_COLUMNS
-                if plan.has(c) and plan.kind(c) in BIGINT_TYPES
+            # as text parsed strictly, never rounded by the CSV scanner (see INTEGER_TEXT)
+            self.integer_text = {
+                plan.source_of[c] for c in ID_COLUMNS if plan.has(c) and plan.kind(c) in INT_TYPES
             }
             plan = self._describe(con, self.relation(self.money_columns(plan)))
         return plan
@@ -112,7 +109,8 @@ class FileScan:
         rel, params = relation
         with duckdb_errors(self.pattern):
             rows = con.execute(f"DESCRIBE SELECT * FROM {rel}", params).fetchall()
-        return ColumnPlan(self.pattern, {row[0]: row[1] for row in rows}, self.mapping, self.columns)
+        types = {row[0]: INTEGER_TEXT if row[0] in self.integer_text else row[1] for row in rows}
+        return ColumnPlan(self.pattern, types, self.mapping, self.columns)
 
     def id_bounds(self, con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> tuple[int, int] | None:
         """Bounds of integer sale_ids from Parquet statistics (no data read), or None."""
