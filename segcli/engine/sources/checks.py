@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
-from segcli.engine.sources.plan import BIGINT_TYPES, EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
+from segcli.engine.sources.plan import (
+    BIGINT_TYPES,
+    EXACT_TYPES,
+    INT_TYPES,
+    INTEGER_TEXT,
+    ColumnPlan,
+    ScopeFilter,
+)
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
@@ -238,6 +245,18 @@ def check_items(ex: Executor, plan: ColumnPlan, table: str = ITEMS_TABLE) -> Non
         )
 
 
+class TextIds(DataError):
+    """A CSV sale or customer id column read as integers holds text ('abc'): read it as text ids."""
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        Decimal(str(value).strip())
+    except InvalidOperation:
+        return False
+    return True
+
+
 def id_problem(value: Any) -> str:
     """What is wrong with an id value a check found (as text): empty, fractional or too large."""
     text = "" if value is None else str(value).strip()
@@ -323,7 +342,10 @@ def check_business_rows(
         value, sale = found_rows[0]
         where = "" if name == "sale_id" else f" (sale_id {sale})"
         if name != "date":
-            raise DataError(f"{label}: {plan.describe(name)} {id_problem(value)}{where}")
+            problem = id_problem(value)
+            if plan.kind(name) == INTEGER_TEXT and name in ("sale_id", "customer_id") and not _numeric(value):
+                raise TextIds(f"{label}: {plan.describe(name)} {problem}{where}")  # ids may be text
+            raise DataError(f"{label}: {plan.describe(name)} {problem}{where}")
         if value is None or not value.strip():
             raise DataError(f"{label}: {plan.describe('sale_date')} is empty{where}")
         raise DataError(

@@ -13,7 +13,7 @@ from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
-from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
+from segcli.engine.sources.checks import TextIds, check_business_rows, check_items, finish_window
 from segcli.engine.sources.plan import (
     INT_TYPES,
     INTEGER_TEXT,
@@ -137,10 +137,10 @@ class FileScan:
             plan = self.plan(con)
             rel, params = self.relation(self.money_columns(plan))
             build(plan, rel, params)
-        except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError) as exc:
+        except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError, TextIds) as exc:
             # a check run through an executor arrives as a SourceError caused by the DuckDB error
             cause = exc.__cause__ if isinstance(exc, SourceError) else exc
-            if not isinstance(cause, duckdb.ConversionException | duckdb.InvalidInputException):
+            if not isinstance(cause, duckdb.ConversionException | duckdb.InvalidInputException | TextIds):
                 raise
             if self.kind != "csv" or self.all_varchar:
                 raise SourceError(f"{self.pattern}: {first_line(cause)}") from cause
