@@ -236,7 +236,7 @@ GOOD = [
         (
             HEADER,
             [*GOOD, ["3", "x1", "c", "2026-11-18", "5.00", "completed"]],
-            "column 'business_id' has a value that is not an integer: 'x1'",
+            "column 'business_id' has a value that is not an integer: 'x1' (sale_id 3)",
         ),
         (
             [*HEADER, "currency"],

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -37,6 +35,10 @@ def load(
         bool, typer.Option("--append", help="Add to an existing warehouse (new sale ids only).")
     ] = False,
     items: ItemsOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait while another load writes the same warehouse."),
+    ] = 600.0,
     business_id: BusinessOpt = None,
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
@@ -48,7 +50,7 @@ def load(
     date_format: DateFormatOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
-    from segcli.engine.atomic import sweep_stale, write_error
+    from segcli.engine.atomic import write_error
     from segcli.engine.service import source_from_settings
     from segcli.engine.sources.warehouse import load_warehouse
 
@@ -68,11 +70,8 @@ def load(
     src = source_from_settings(settings)
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
-    target = Path(db)
-    # the warehouse's own temp files (`.NAME.<pid>.<hex>.tmp`, and DuckDB's `.wal`) left by a killed load
-    sweep_stale(target.parent, re.compile(rf"^\.{re.escape(target.name)}\.(?P<pid>\d+)\.[0-9a-f]{{8}}\.tmp"))
     try:
-        result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+        result = load_warehouse(src, db, replace=replace, append=append, items=with_items, wait=wait)
     except OSError as exc:
         raise write_error(db, exc) from None
     message = f"loaded {result.sales_rows:,} sales"

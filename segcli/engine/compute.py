@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from segcli.engine import caveats, compare
 from segcli.engine.engines.base import Query
 from segcli.engine.engines.duckdb import duckdb_engine
+from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method
 from segcli.engine.moved import check_table_moves, moved_customers
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
@@ -59,6 +60,18 @@ def today_in(timezone: str) -> date:
     return datetime.now(ZoneInfo(timezone)).date()
 
 
+def check_window_dates(as_of: date, days: int, previous: bool) -> None:
+    """Raise InvalidParameter when the window (or the previous one) leaves the calendar dates can hold."""
+    if as_of >= date.max:  # the window's exclusive end is the day after
+        raise InvalidParameter(f"Invalid as_of. Must be before {date.max.isoformat()}")
+    room = (as_of - date.min).days + 1  # days from year 1 to as_of, both included
+    if room < days or (previous and room < 2 * days):
+        both = " and the previous one" if room >= days else ""
+        raise InvalidParameter(
+            f"Invalid as_of. The {days}-day window ending {as_of.isoformat()}{both} would start before year 1"
+        )
+
+
 @dataclass(frozen=True)
 class ReportRequest:
     """Everything that determines one unfiltered report."""
@@ -70,6 +83,9 @@ class ReportRequest:
     storefront_id: int | None = None
     timezone: str = "UTC"
     compare: bool = False  # add data.comparison (a cached report with one serves plain requests too)
+
+    def __post_init__(self) -> None:
+        check_window_dates(self.as_of, self.days, self.needs_previous)
 
     @classmethod
     def from_params(

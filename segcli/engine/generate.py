@@ -181,6 +181,9 @@ def generate(
     """Write synthetic sales (and items) for `customers` customers over two years ending `end_date`."""
     if customers < 1:
         raise InvalidParameter("Invalid customers. Must be a positive integer")
+    if end_date.toordinal() < HISTORY_DAYS:
+        first = date.fromordinal(HISTORY_DAYS).isoformat()
+        raise InvalidParameter(f"Invalid --end-date. Must be {first} or later (two years of sales end there)")
     out_path = Path(out)
     for option, path in (("--out", out), ("--items", items)):
         if path is not None and not path.lower().endswith((".csv", ".parquet")):

@@ -15,11 +15,18 @@ from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source, last_sale_select
-from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
+from segcli.engine.sources.checks import TextIds, check_business_rows, check_items, finish_window
 from segcli.engine.sources.csvcheck import Transcoder, csv_error
 from segcli.engine.sources.dialect import CsvDialect
 from segcli.engine.sources.filecheck import FileCheck
-from segcli.engine.sources.plan import INT_TYPES, ColumnPlan, scope_filter, window_items_select, window_select
+from segcli.engine.sources.plan import (
+    INT_TYPES,
+    INTEGER_TEXT,
+    ColumnPlan,
+    scope_filter,
+    window_items_select,
+    window_select,
+)
 from segcli.engine.sql import inline_params
 
 if TYPE_CHECKING:
@@ -39,6 +46,9 @@ def kept_last_sale(con: duckdb.DuckDBPyConnection) -> date | None:
     """The last sale date `keep_last_sale` kept on this connection."""
     day = con.execute(f"SELECT day FROM {LAST_SALE_TABLE}").fetchall()[0][0]
     return day if isinstance(day, date) else None
+
+
+ID_COLUMNS = ("sale_id", "customer_id", "business_id", "storefront_id")
 
 
 def file_kind(path: str) -> str:
@@ -78,6 +88,7 @@ class Snapshot:
         self.read_paths: list[str] | None = None  # what DuckDB reads (UTF-8 copies where transcoded)
         self.plan: ColumnPlan | None = None
         self.all_varchar = False
+        self.integer_text: set[str] = set()  # CSV integer id columns, read as text (see INTEGER_TEXT)
         self.date_format: str | None = None  # given, or decided from the data (day/month order)
         self.checked = False
 
@@ -142,6 +153,7 @@ class FileScan:
         return snap.plan
 
     def _make_plan(self, con: duckdb.DuckDBPyConnection, snap: Snapshot) -> ColumnPlan:
+        snap.integer_text = set()
         if not snap.checked:
             check = FileCheck(con, self.pattern, self.kind, self.dialect, self.mapping, self.columns)
             snap.date_format = check.run(snap.files, self._read_paths(snap), snap, self.relation)
@@ -151,18 +163,27 @@ class FileScan:
             sniffed = None
         if sniffed:  # a single CSV's sniffed types are what DESCRIBE would say: no second sniff
             plan = self._plan_from(snap, sniffed)
+            snap.integer_text = self._integer_ids(plan)
             text = dict.fromkeys(self.text_columns(plan, snap), "VARCHAR")
             return self._plan_from(snap, {**sniffed, **text}) if text else plan
         plan = self._describe(con, snap, self.relation(snap))
         if self.kind == "csv" and not snap.all_varchar:
-            # money (and dates read with a format) are read as text and parsed exactly
+            # money (and dates read with a format) are read as text and parsed exactly; integer ids
+            # as text parsed strictly, never rounded by the CSV scanner (see INTEGER_TEXT)
+            snap.integer_text = self._integer_ids(plan)
             plan = self._describe(con, snap, self.relation(snap, self.text_columns(plan, snap)))
         return plan
+
+    def _integer_ids(self, plan: ColumnPlan) -> set[str]:
+        """The raw CSV id columns sniffed as integers (read as text, see INTEGER_TEXT)."""
+        if self.kind != "csv":
+            return set()
+        return {plan.source_of[c] for c in ID_COLUMNS if plan.has(c) and plan.kind(c) in INT_TYPES}
 
     def _plan_from(self, snap: Snapshot, types: Mapping[str, str]) -> ColumnPlan:
         return ColumnPlan(
             self.pattern,
-            types,
+            {name: INTEGER_TEXT if name in snap.integer_text else kind for name, kind in types.items()},
             self.mapping,
             self.columns,
             decimal=self.dialect.decimal,
@@ -206,8 +227,9 @@ class FileScan:
         return None if missing or low is None else (int(low), int(high))
 
     def text_columns(self, plan: ColumnPlan, snap: Snapshot) -> list[str]:
-        """Raw columns read as text: money, and a date column parsed with a date format."""
-        names = [plan.source_of[c.name] for c in self.columns if c.kind == "money" and plan.has(c.name)]
+        """Raw columns read as text: money, integer ids, and a date column parsed with a date format."""
+        names = sorted(snap.integer_text)
+        names += [plan.source_of[c.name] for c in self.columns if c.kind == "money" and plan.has(c.name)]
         if snap.date_format is not None and plan.has("sale_date"):
             names.append(plan.source_of["sale_date"])
         return names
@@ -221,12 +243,16 @@ class FileScan:
             plan = self.plan(con, snap)
             rel, params = self.relation(snap, self.text_columns(plan, snap))
             build(plan, rel, params)
-        except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError) as exc:
+        except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError, TextIds) as exc:
             # a check run through an executor arrives as a SourceError caused by the DuckDB error
             cause = exc.__cause__ if isinstance(exc, SourceError) else exc
-            if not isinstance(cause, duckdb.ConversionException | duckdb.InvalidInputException):
+            if not isinstance(cause, duckdb.ConversionException | duckdb.InvalidInputException | TextIds):
                 raise
-            message = csv_error(self.pattern, cause, self.dialect) if self.kind == "csv" else None
+            message = (
+                csv_error(self.pattern, cause, self.dialect)
+                if self.kind == "csv" and not isinstance(cause, TextIds)
+                else None
+            )
             if message:
                 raise DataError(message) from cause
             if self.kind != "csv" or snap.all_varchar:

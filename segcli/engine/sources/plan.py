@@ -17,6 +17,12 @@ INT_TYPES = {
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
 }  # fmt: skip
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+BIGINT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+# an integer text: digits, optionally with a zero fraction ("1.0"); never "1.5", "1e3" or "0x10"
+INTEGER_TEXT_RE = r"[+-]?[0-9]+([.]0*)?"
+# a CSV column DuckDB sniffed as an integer, read as text: past the sniffer's sample its CSV
+# scanner parses integers leniently and turns '1.5' into 2 without an error (duckdb#25824)
+INTEGER_TEXT = "INTEGER TEXT"
 TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
 TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 EXACT_TYPES = INT_TYPES | {"DECIMAL"}
@@ -96,8 +102,8 @@ class ColumnPlan:
     def _check_type(self, canonical: str) -> None:
         kind = self.kind(canonical)
         expected = {
-            "id": INT_TYPES | FLOAT_TYPES | {"VARCHAR", "UUID"},
-            "int": INT_TYPES | FLOAT_TYPES | {"VARCHAR"},
+            "id": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR", "UUID", INTEGER_TEXT},
+            "int": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR", INTEGER_TEXT},
             "date": TS_NAIVE | TS_TZ | INT_TYPES | {"DATE", "VARCHAR"},  # integers: YYYYMMDD
             "money": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR"},
             "text": {"VARCHAR"} | INT_TYPES,
@@ -112,21 +118,36 @@ class ColumnPlan:
 
     # canonical expressions -------------------------------------------------
 
+    def exact_int(self, canonical: str) -> str:
+        """A numeric column as an integer, NULL when a float or decimal value is not one (never rounded)."""
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind in INT_TYPES:
+            return raw
+        if kind == INTEGER_TEXT:  # DuckDB's cast rounds '1.5' and '15e-1': those take the strict path
+            text = f"trim({raw})"
+            return (
+                f"CASE WHEN NOT (contains({raw}, '.') OR contains({raw}, 'e') OR contains({raw}, 'E')) "
+                f"THEN TRY_CAST({raw} AS BIGINT) "
+                f"WHEN regexp_full_match({text}, '{INTEGER_TEXT_RE}') THEN TRY_CAST({text} AS BIGINT) END"
+            )
+        return f"CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS BIGINT) END"  # NaN, inf, 1e20: NULL
+
     def id_expr(self, canonical: str) -> str:
+        """A sale or customer id: text stays text, numbers stay exact integers (checks name any NULL made)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
             return f"NULLIF(trim({raw}), '')"
-        if kind in FLOAT_TYPES:
-            return f"CAST({raw} AS BIGINT)"
-        return raw
+        if kind == "UUID":
+            return raw
+        return self.exact_int(canonical)
 
     def int_expr(self, canonical: str) -> str:
+        """A business or storefront id as an integer; NULL when empty or not an integer (1.5 is not rounded)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
-            return f"TRY_CAST(trim({raw}) AS BIGINT)"
-        if kind in FLOAT_TYPES:
-            return f"TRY_CAST({raw} AS BIGINT)"
-        return raw
+            text = f"trim({raw})"
+            return f"CASE WHEN regexp_full_match({text}, '{INTEGER_TEXT_RE}') THEN TRY_CAST({text} AS BIGINT) END"
+        return self.exact_int(canonical)
 
     def date_expr(self) -> str:
         raw, kind = self.raw("sale_date"), self.kind("sale_date")

@@ -11,12 +11,16 @@ A warehouse holds
 - `segcli_meta`: one row per load (load_id, loaded_at, mode, source, rows), read by
   `identity()`.
 A load builds a new file next to the target and renames it into place: a failed load
-leaves the previous warehouse untouched, and readers never see half a load.
+leaves the previous warehouse untouched, and readers never see half a load. Writers take
+turns: a load holds an exclusive lock on `<db>.lock` from its first look at the target to
+the rename, so two appends never start from the same old file (and lose one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import math
 import os
 import uuid
 from dataclasses import dataclass
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
+from segcli.engine.filelock import exclusive_lock
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
 from segcli.engine.sources.base import (
     ITEMS_TABLE,
@@ -40,7 +45,6 @@ from segcli.engine.sources.base import (
 )
 from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
 from segcli.engine.sources.plan import (
-    FLOAT_TYPES,
     INT_TYPES,
     TS_NAIVE,
     ColumnPlan,
@@ -71,6 +75,16 @@ CREATE TABLE out.{META} (
 """
 
 
+LOCK_WAIT = 600.0  # seconds a load waits for another writer of the same warehouse
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Temp files of loads that died (kill -9): with the lock held, no other load owns one."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 @dataclass(frozen=True)
 class LoadResult:
     sales_rows: int
@@ -81,7 +95,7 @@ class LoadResult:
 
 def _stored_id(plan: ColumnPlan, name: str) -> str:
     kind = plan.kind(name)
-    target = "BIGINT" if kind in INT_TYPES | FLOAT_TYPES else "VARCHAR"
+    target = "VARCHAR" if kind in ("VARCHAR", "UUID") else "BIGINT"  # numbers were checked to be exact
     return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
 
 
@@ -126,7 +140,7 @@ def stage_sales(
     """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
     every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
-    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every)
+    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every, bigint=True)
     business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
     cols = [
         _stored_id(plan, "sale_id"),
@@ -188,14 +202,31 @@ def _sales_out(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def load_warehouse(
-    source: Source, db: str, *, replace: bool = False, append: bool = False, items: bool = False
+    source: Source,
+    db: str,
+    *,
+    replace: bool = False,
+    append: bool = False,
+    items: bool = False,
+    wait: float = LOCK_WAIT,
 ) -> LoadResult:
-    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing."""
+    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing, one writer at a time."""
     target = Path(db)
     if not target.parent.is_dir():
         raise InvalidParameter(f"Invalid --db: folder {target.parent} does not exist")
     if replace and append:
         raise InvalidParameter("Use either --replace or --append, not both")
+    if not (math.isfinite(wait) and 0 <= wait <= 86_400):
+        raise InvalidParameter("Invalid --wait. Must be a number of seconds between 0 and 86400")
+    busy = f"{target}: another load is writing this warehouse (waited {wait:g} s); try again when it is done"
+    with exclusive_lock(target.with_name(target.name + ".lock"), wait, busy):
+        _remove_stale_temp_files(target)
+        return _load_locked(source, db, target, replace=replace, append=append, items=items)
+
+
+def _load_locked(
+    source: Source, db: str, target: Path, *, replace: bool, append: bool, items: bool
+) -> LoadResult:
     exists = target.exists()
     if exists and not (replace or append):
         raise InvalidParameter(f"{db} exists: use --replace to overwrite it or --append to add to it")
