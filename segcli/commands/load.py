@@ -50,7 +50,7 @@ def load(
         sales_table=sales_table,
         items_table=items_table,
     )
-    src = source_from_settings(settings)
+    src = source_from_settings(settings, columnar=False)  # read once: a copy would not pay off
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
     result = load_warehouse(src, db, replace=replace, append=append, items=with_items)

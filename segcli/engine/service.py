@@ -11,9 +11,9 @@ from segcli.engine.settings import Settings
 from segcli.engine.sources import Source, open_source
 
 
-def source_from_settings(settings: Settings) -> Source:
-    """Open the source the settings name."""
-    return open_source(
+def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
+    """Open the source the settings name; a CSV is read through its columnar copy (not with --no-cache)."""
+    source = open_source(
         settings.source,
         mapping=settings.columns,
         default_business_id=settings.business_id,
@@ -21,6 +21,11 @@ def source_from_settings(settings: Settings) -> Source:
         sales_table=settings.sales_table,
         items_table=settings.items_table,
     )
+    if columnar and settings.use_cache:
+        from segcli.engine.sources.columnar import attach, store_for
+
+        attach(source, store_for(settings.resolved_cache_dir, settings.cache_max_size))
+    return source
 
 
 def get_report(

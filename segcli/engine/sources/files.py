@@ -20,6 +20,8 @@ from segcli.engine.sql import inline_params
 if TYPE_CHECKING:
     import duckdb
 
+    from segcli.engine.sources.columnar import ColumnarStore
+
 
 def file_kind(path: str) -> str:
     """'csv' or 'parquet' from a file name or glob."""
@@ -51,7 +53,8 @@ class FileScan:
     def __init__(self, pattern: str, mapping: Mapping[str, str], columns: Sequence[Column]) -> None:
         self.pattern = pattern
         self.kind = file_kind(pattern)
-        self.files = expand_files(pattern)
+        self.files = self.source_files = expand_files(pattern)  # files: what is read (maybe a CSV's copy)
+        self.columnar: ColumnarStore | None = None  # a store of Parquet copies (columnar.attach)
         self.mapping = dict(mapping)
         self.columns = columns
         self.all_varchar = False
@@ -59,7 +62,7 @@ class FileScan:
 
     def identity(self) -> list[tuple[str, int, int]]:
         out = []
-        for path in self.files:
+        for path in self.source_files:
             st = os.stat(path)
             out.append((str(Path(path).resolve()), st.st_size, st.st_mtime_ns))
         return out
@@ -115,6 +118,8 @@ class FileScan:
         """Run `build(plan, relation, params)`; a CSV whose sniffed types fail is re-read as text."""
         import duckdb
 
+        if self.columnar is not None:
+            self.columnar.adopt(self, con)
         try:
             plan = self.plan(con)
             rel, params = self.relation(self.money_columns(plan))
