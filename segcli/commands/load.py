@@ -38,6 +38,7 @@ def load(
     config: ConfigOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
+    from segcli.commands.progress import Progress
     from segcli.engine.service import source_from_settings
     from segcli.engine.sources.warehouse import load_warehouse
 
@@ -53,7 +54,10 @@ def load(
     src = source_from_settings(settings, columnar=False)  # read once: a copy would not pay off
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
-    result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+    with Progress(f"Loading {source} into {db}…") as progress:
+        result = load_warehouse(
+            src, db, replace=replace, append=append, items=with_items, step=progress.update
+        )
     message = f"loaded {result.sales_rows:,} sales"
     if result.items_rows is not None:
         message += f" and {result.items_rows:,} items"
