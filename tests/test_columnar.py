@@ -145,8 +145,14 @@ def test_bad_data_gives_the_same_message_on_a_repeated_run(
     cli: Any, tmp_path: Path, rows: list[str], message: str
 ) -> None:
     path = write(tmp_path / "sales.csv", *ROWS[:2], *rows)
-    for days in ("90", "60", "90"):
-        run = report(cli, path, "--days", days)
+    for extra in (
+        ["--days", "90"],
+        ["--days", "60"],
+        ["--days", "90"],
+        ["--no-cache"],
+        ["--cache-max-size", "0"],
+    ):
+        run = report(cli, path, *extra)
         assert (run.exit_code, run.stdout) == (1, "")
         assert run.stderr.endswith(f"{path}: {message}\n")
 
@@ -155,8 +161,8 @@ def test_a_late_value_the_sniffer_missed_is_read_as_text_in_the_copy(cli: Any, t
     rows = [f"{i},1,c{i % 500},2026-11-{1 + i % 20:02d},1.00,completed" for i in range(1, 30_000)]
     path = write(tmp_path / "late.csv", *rows, "30000,x1,cx,2026-11-05,1.00,completed")
     message = f"{path}: column 'business_id' has a value that is not an integer: 'x1'\n"
-    for days in ("90", "30"):
-        run = report(cli, path, "--days", days)
+    for extra in (["--days", "90"], ["--days", "30"], ["--no-cache"]):
+        run = report(cli, path, *extra)
         assert run.exit_code == 1
         assert run.stderr.endswith(message)
     assert len(copies()) == 1

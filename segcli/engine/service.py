@@ -12,7 +12,7 @@ from segcli.engine.sources import Source, open_source
 
 
 def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
-    """Open the source the settings name; a CSV is read through its columnar copy (not with --no-cache)."""
+    """Open the source the settings name; a CSV is parsed once per report, or once while it is unchanged."""
     source = open_source(
         settings.source,
         mapping=settings.columns,
@@ -21,10 +21,13 @@ def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
         sales_table=settings.sales_table,
         items_table=settings.items_table,
     )
-    if columnar and settings.use_cache:
-        from segcli.engine.sources.columnar import attach, store_for
+    if columnar:  # a CSV is parsed once: into its copy in the cache folder, or (--no-cache) into memory
+        from segcli.engine.sources.columnar import MemoryCopy, attach, store_for
 
-        attach(source, store_for(settings.resolved_cache_dir, settings.cache_max_size))
+        store = (
+            store_for(settings.resolved_cache_dir, settings.cache_max_size) if settings.use_cache else None
+        )
+        attach(source, store if store is not None and store.max_size > 0 else MemoryCopy())
     return source
 
 

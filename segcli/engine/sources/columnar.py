@@ -21,13 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segcli.engine.db import duckdb_errors, quote_ident
+from segcli.engine.errors import SourceError
 from segcli.engine.settings import DEFAULT_CACHE_MAX_SIZE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from segcli.engine.sources.base import Source
     from segcli.engine.sources.files import FileScan
+    from segcli.engine.sources.plan import ColumnPlan
 
 COPY_FORMAT = 1  # bump when what a copy holds changes: older copies are never read again
 SUFFIX = ".parquet"
@@ -61,16 +65,15 @@ class ColumnarStore:
         if scan.kind != "csv":  # it read a copy before: start again from the CSV, which may have changed
             scan.kind, scan.files, scan.all_varchar, scan._plan = "csv", list(scan.source_files), False, None
         identity = scan.identity()
-        if sum(size for _, size, _ in identity) > self.max_size:
-            return  # the copy would not fit: read the CSV itself
         path = self.directory / f"{self._key(scan, identity)}{SUFFIX}"
         try:
             os.utime(path)  # a hit: marks it recently used
-        except FileNotFoundError:
-            if not self._convert(scan, con, path):
-                return
         except OSError:
-            return
+            # no copy (or one that cannot be used): make it, unless it would not fit
+            fits = sum(size for _, size, _ in identity) <= self.max_size
+            if not (fits and self._convert(scan, con, path)):
+                MemoryCopy().adopt(scan, con)
+                return
         scan.kind, scan.files, scan._plan = "parquet", [str(path)], None
 
     def info(self) -> StoreInfo:
@@ -109,8 +112,6 @@ class ColumnarStore:
 
     def _convert(self, scan: FileScan, con: duckdb.DuckDBPyConnection, path: Path) -> bool:
         """Write the copy of a CSV scan at `path`; False when this CSV is better read directly."""
-        import duckdb
-
         plan = scan._describe(con, scan.relation())  # a missing column fails here, as without a copy
         money = scan.money_columns(plan)
         if any(plan.types[name].upper() not in ROUND_TRIP for name in plan.types if name not in money):
@@ -120,30 +121,12 @@ class ColumnarStore:
         except OSError:
             return False
         temp = path.with_name(f"{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+        target = f"'{_sql_path(temp)}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
         try:
-            for all_varchar in (scan.all_varchar, True):
-                scan.all_varchar = all_varchar
-                rel, params = scan.relation(money)
-                cols = ", ".join(
-                    quote_ident(name) for name in plan.source_of.values()
-                )  # only what reports read
-                try:
-                    with duckdb_errors(scan.pattern):
-                        con.execute(
-                            f"COPY (SELECT {cols} FROM {rel}) TO '{_sql_path(temp)}' "
-                            "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)",
-                            params,
-                        )
-                    break
-                except Exception as exc:
-                    conversion = (duckdb.ConversionException, duckdb.InvalidInputException)
-                    if all_varchar or not isinstance(exc.__cause__, conversion):
-                        raise
-                    scan._plan = None  # the sniffed types failed: the copy holds text, as a re-read would
+            parse_once(scan, con, plan, lambda select: f"COPY ({select}) TO {target}")
             os.chmod(temp, 0o600)
             os.replace(temp, path)
         except Exception:
-            scan.all_varchar, scan._plan = False, None
             temp.unlink(missing_ok=True)
             raise
         self._evict(keep=path)
@@ -185,11 +168,53 @@ class ColumnarStore:
             total -= size
 
 
+def parse_once(
+    scan: FileScan, con: duckdb.DuckDBPyConnection, plan: ColumnPlan, statement: Callable[[str], str]
+) -> None:
+    """Run `statement(SELECT the planned raw columns FROM the CSV)`: with the sniffed types (money as
+    text), else, when a value beyond the sniffer's sample breaks them, with every column as text."""
+    import duckdb
+
+    money = scan.money_columns(plan)
+    cols = ", ".join(quote_ident(name) for name in plan.source_of.values())  # only what reports read
+    try:
+        for all_varchar in (scan.all_varchar, True):
+            scan.all_varchar = all_varchar
+            rel, params = scan.relation(money)
+            try:
+                with duckdb_errors(scan.pattern):
+                    con.execute(statement(f"SELECT {cols} FROM {rel}"), params)
+                return
+            except SourceError as exc:
+                conversion = (duckdb.ConversionException, duckdb.InvalidInputException)
+                if all_varchar or not isinstance(exc.__cause__, conversion):
+                    raise
+    finally:
+        scan.all_varchar, scan._plan = False, None
+
+
+class MemoryCopy:
+    """Without a cache folder (`--no-cache`): the CSV parsed once into a temporary table of the report's connection."""
+
+    def adopt(self, scan: FileScan, con: duckdb.DuckDBPyConnection) -> None:
+        """Parse a CSV scan's planned columns into a table and point the scan at it."""
+        from segcli.engine.sources.files import file_kind
+
+        if file_kind(scan.pattern) != "csv":
+            return
+        if scan.kind != "csv":  # read through a table of another connection before: parse again
+            scan.kind, scan.files, scan.all_varchar, scan._plan = "csv", list(scan.source_files), False, None
+        plan = scan._describe(con, scan.relation())
+        table = f"csv_copy_{len(scan.columns)}_{id(scan):x}"
+        parse_once(scan, con, plan, lambda select: f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+        scan.kind, scan.files, scan._plan = "table", [table], None
+
+
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def attach(source: Source, store: ColumnarStore) -> None:
+def attach(source: Source, store: ColumnarStore | MemoryCopy) -> None:
     """Let a file source's CSV scans (sales and items) read through the store's copies."""
     from segcli.engine.sources.files import FileSource
 
@@ -204,4 +229,4 @@ def store_for(cache_dir: Path, max_size: int) -> ColumnarStore:
     return ColumnarStore(cache_dir / "columnar", max_size)
 
 
-__all__ = ["ColumnarStore", "StoreInfo", "attach", "store_for"]
+__all__ = ["ColumnarStore", "MemoryCopy", "StoreInfo", "attach", "parse_once", "store_for"]

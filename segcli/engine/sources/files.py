@@ -20,7 +20,7 @@ from segcli.engine.sql import inline_params
 if TYPE_CHECKING:
     import duckdb
 
-    from segcli.engine.sources.columnar import ColumnarStore
+    from segcli.engine.sources.columnar import ColumnarStore, MemoryCopy
 
 
 def file_kind(path: str) -> str:
@@ -54,7 +54,7 @@ class FileScan:
         self.pattern = pattern
         self.kind = file_kind(pattern)
         self.files = self.source_files = expand_files(pattern)  # files: what is read (maybe a CSV's copy)
-        self.columnar: ColumnarStore | None = None  # a store of Parquet copies (columnar.attach)
+        self.columnar: ColumnarStore | MemoryCopy | None = None  # parses a CSV once (columnar.attach)
         self.mapping = dict(mapping)
         self.columns = columns
         self.all_varchar = False
@@ -69,6 +69,8 @@ class FileScan:
 
     def relation(self, money_columns: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
         """A table-function call over the files, and its parameters."""
+        if self.kind == "table":  # a CSV parsed into a table of the connection (columnar.MemoryCopy)
+            return self.files[0], {}
         params: dict[str, Any] = {"files": self.files}
         if self.kind == "parquet":
             return "read_parquet($files, union_by_name = true)", params
