@@ -28,6 +28,7 @@ from segcli.engine.sources.pg_catalog import (
     CONNECT_TIMEOUT,
     DB_MISSING_RE,
     Binder,
+    LiteralBinder,
     PgTable,
     error_reason,
     inexact_ids,
@@ -39,6 +40,10 @@ from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
     import duckdb
+
+
+BATCH_HINT_OPTION = "adbc.postgresql.batch_size_hint_bytes"
+BATCH_HINT_BYTES = 1 << 20  # ~1 MB of Arrow per batch (the driver's default is 16 MB)
 
 
 class PostgresSource(Source):
@@ -117,6 +122,8 @@ class PostgresSource(Source):
     ) -> Iterator[str]:
         """The query's result, streamed as Arrow record batches, as DuckDB view `name`."""
         with conn.cursor() as cur:
+            # small batches: DuckDB consumes them as they come, so memory stays flat whatever the window
+            cur.adbc_statement.set_options(**{BATCH_HINT_OPTION: str(BATCH_HINT_BYTES)})
             cur.execute(sql, parameters=tuple(params) or None)
             con.register(name, cur.fetch_record_batch())
             try:
@@ -296,7 +303,7 @@ class PostgresSource(Source):
             )
             self._check_ids(conn, con, table, plan, scope, bounds)
 
-            bind = Binder()
+            bind = LiteralBinder()  # no parameters: the rows stream (COPY) instead of being buffered
             where = self._scope_where(plan, scope, bounds, bind)
             if clean:  # else every status comes over, so the file checks can name the bad row
                 where += f" AND {self._in_scope(plan)}"
@@ -390,7 +397,7 @@ class PostgresSource(Source):
                 )
             plan = self._plan(items, ITEM_COLUMNS)
             sales, sales_plan = self._sales(conn)
-            bind = Binder()
+            bind = LiteralBinder()
             where = self._scope_where(sales_plan, scope, self._bounds(con, sales_plan, scope), bind)
             cols = ", ".join(items.select(plan, c) for c in plan.source_of)
             sql = (

@@ -22,7 +22,9 @@ import contextlib
 import glob
 import math
 import os
+import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -64,6 +66,7 @@ SALES = "sales"
 ITEMS = "sale_items"
 META = "segcli_meta"
 ALIAS = "segcli_wh"
+LOAD_MEMORY_LIMIT = "500MB"  # DuckDB's share; the process peaks a few hundred MB above it
 # Date strings of one kind can be stored typed; a mix stays text (parsed per report, like a file)
 _NAIVE_RE = r"\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?"
 _OFFSET_RE = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*([Zz]|[+-]\d{2}(:?\d{2})?)"
@@ -209,8 +212,12 @@ def load_warehouse(
     append: bool = False,
     items: bool = False,
     wait: float = LOCK_WAIT,
+    step: Callable[[str], None] = lambda message: None,
 ) -> LoadResult:
-    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing, one writer at a time."""
+    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing, one writer at a time.
+
+    `step` hears which step the load has reached (1/3 reading and checking, 2/3 sorting and writing, ...).
+    """
     target = Path(db)
     if not target.parent.is_dir():
         raise InvalidParameter(f"Invalid --db: folder {target.parent} does not exist")
@@ -221,25 +228,35 @@ def load_warehouse(
     busy = f"{target}: another load is writing this warehouse (waited {wait:g} s); try again when it is done"
     with exclusive_lock(target.with_name(target.name + ".lock"), wait, busy):
         _remove_stale_temp_files(target)
-        return _load_locked(source, db, target, replace=replace, append=append, items=items)
+        return _load_locked(source, db, target, replace=replace, append=append, items=items, step=step)
 
 
 def _load_locked(
-    source: Source, db: str, target: Path, *, replace: bool, append: bool, items: bool
+    source: Source,
+    db: str,
+    target: Path,
+    *,
+    replace: bool,
+    append: bool,
+    items: bool,
+    step: Callable[[str], None],
 ) -> LoadResult:
     exists = target.exists()
     if exists and not (replace or append):
         raise InvalidParameter(f"{db} exists: use --replace to overwrite it or --append to add to it")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    spill = tmp.with_name(tmp.name + ".spill")
     old = append and exists
     try:
         con = connect()
         try:
             with duckdb_errors(db):
+                _bound_memory(con, spill)
                 con.execute("ATTACH $path AS out", {"path": str(tmp)})
             if old:
                 WarehouseSource(db).attach(con, alias="old")
             with duckdb_errors(source.label):
+                step(f"1/3 reading and checking {source.label}…")
                 source.read_all(
                     con,
                     lambda plan, rel, params: stage_sales(con, plan, rel, params, source.default_business_id),
@@ -247,7 +264,9 @@ def _load_locked(
                 if items:
                     source.read_all_items(con, lambda plan, rel, params: stage_items(con, plan, rel, params))
             with duckdb_errors(db):
+                step(f"2/3 sorting and writing {db}…")
                 result = _write(con, source, db, old, items)
+                step(f"3/3 finishing {db}…")
                 con.execute("DETACH out")
         finally:
             con.close()
@@ -259,10 +278,17 @@ def _load_locked(
         for path in (tmp, tmp.with_name(tmp.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _bound_memory(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    """Keep a load's memory bounded whatever the data's size: DuckDB spills tables and sorts to disk."""
+    con.execute("SET memory_limit = $limit", {"limit": LOAD_MEMORY_LIMIT})
+    con.execute("SET temp_directory = $dir", {"dir": str(spill)})
 
 
 def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, items: bool) -> LoadResult:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE load_canonical AS {_sales_out(con)}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW load_canonical AS {_sales_out(con)}")  # not a copy
     new_sales = "load_canonical"
     if old:
         _check_append(con, source.label, db, new_sales, f"old.{SALES}")
