@@ -342,3 +342,23 @@ def test_one_sale_id_in_two_businesses_loads(cli: Any) -> None:
     failed = load(cli, again, work / "wh2.duckdb")
     assert failed.exit_code == 1
     assert failed.stderr.strip().endswith("column 'sale_id' has a duplicate value '5' (2 rows in business 2)")
+
+
+def test_a_killed_loads_temp_file_and_spill_folder_are_removed_by_the_next_load(cli: Any) -> None:
+    """A load killed while DuckDB spilled leaves a folder beside its temp file: the next load removes both."""
+    work = Path.cwd()
+    dead = ".wh.duckdb.999999.0badf00d.tmp"
+    (work / dead).write_bytes(b"half a warehouse")
+    spill = work / f"{dead}.spill"
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled rows")
+    (work / "keep.tmp.spill").mkdir()  # not a load's: left alone
+    source = write(work / "one.csv", "1,1,10,2026-11-20,12.50,completed\n")
+    run = load(cli, source, work / "wh.duckdb")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in work.iterdir()) == [
+        "keep.tmp.spill",
+        "one.csv",
+        "wh.duckdb",
+        "wh.duckdb.lock",
+    ]

@@ -53,7 +53,7 @@ def load(
     from segcli.commands.progress import Progress
     from segcli.engine.atomic import write_error
     from segcli.engine.service import source_from_settings
-    from segcli.engine.sources.warehouse import load_warehouse
+    from segcli.engine.sources.warehouse_load import load_warehouse
 
     settings = resolve_settings(
         config,
