@@ -94,6 +94,8 @@ class Snapshot:
         self.date_format: str | None = None  # given, or decided from the data (day/month order)
         self.checked = False
         self.copy: tuple[str, str] | None = None  # read instead: ("parquet", path) or ("table", name)
+        self.copy_select: str | None = None  # the Parquet copy's columns as read (columnar._typed)
+        self.copy_ints: dict[str, str] = {}  # integer ids the copy holds parsed: raw name -> its column
 
 
 class FileScan:
@@ -138,7 +140,11 @@ class FileScan:
         """A table-function call over the files, and its parameters (the dialect's options in one place)."""
         if snap.copy is not None:  # the CSV's parsed copy (sources/columnar.py) holds the columns as read
             kind, where = snap.copy
-            return (where, {}) if kind == "table" else ("read_parquet($files)", {"files": [where]})
+            if kind == "table":
+                return where, {}
+            if snap.copy_select is not None:
+                return f"(SELECT {snap.copy_select} FROM read_parquet($files))", {"files": [where]}
+            return "read_parquet($files)", {"files": [where]}
         params: dict[str, Any] = {"files": self._read_paths(snap)}
         if self.kind == "parquet":
             return "read_parquet($files, union_by_name = true)", params
@@ -229,12 +235,13 @@ class FileScan:
         plan = self.plan(con, snap)
         if self.reads(snap) != "parquet" or plan.kind("sale_id") not in INT_TYPES:
             return None
+        column = snap.copy_ints.get(plan.source_of["sale_id"], plan.source_of["sale_id"])
         row = con.execute(
             "SELECT min(TRY_CAST(stats_min_value AS HUGEINT)), max(TRY_CAST(stats_max_value AS HUGEINT)), "
             "count(*) FILTER (TRY_CAST(stats_min_value AS HUGEINT) IS NULL "
             "OR TRY_CAST(stats_max_value AS HUGEINT) IS NULL) "
             "FROM parquet_metadata($files) WHERE path_in_schema = $column",
-            {"files": [snap.copy[1]] if snap.copy else snap.files, "column": plan.source_of["sale_id"]},
+            {"files": [snap.copy[1]] if snap.copy else snap.files, "column": column},
         ).fetchall()[0]
         low, high, missing = row
         return None if missing or low is None else (int(low), int(high))
