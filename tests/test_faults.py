@@ -333,17 +333,7 @@ def test_temp_files_of_a_killed_export_are_removed_by_the_next_write(cli: Any, t
     out.mkdir()
     report = out / "report.csv"
     left = killed_while_writing(
-        # --no-cache: the stalled os.replace is global and would stall the CSV's columnar copy first
-        [
-            "segment",
-            "--source",
-            str(SMALL_SALES),
-            "--as-of",
-            AS_OF.isoformat(),
-            "--no-cache",
-            "--output",
-            str(report),
-        ],
+        ["segment", "--source", str(SMALL_SALES), "--as-of", AS_OF.isoformat(), "--output", str(report)],
         out,
         ".segcli-tmp-*",
     )

@@ -75,7 +75,7 @@ class ColumnarStore:
         except (OSError, ValueError):
             stored = None
         # a copy read as text serves a snapshot that must be read as text; not the other way round
-        snap.copy_select, snap.copy_ints = None, {}
+        _read_text(snap)
         if stored is not None and (stored["all_varchar"] or not snap.all_varchar):
             _restore(scan, snap, stored)
             snap.copy = ("parquet", str(path))
@@ -282,11 +282,27 @@ def _typed(
     drop += [quote_ident(name) for name in clean]
     keep = [f"{quote_ident(INT_PREFIX + name)} AS {quote_ident(name)}" for name in clean]
     snap.copy_select = ", ".join([f"* EXCLUDE ({', '.join(drop)})", *keep])
+    _read_parsed(scan, con, snap, {name: typed[name] for name in clean})
+    snap.copy_ints = {name: INT_PREFIX + name for name in clean}
+
+
+def _read_text(snap: Snapshot) -> None:
+    """Forget parsed columns: the snapshot's plan reads the CSV's text again (a copy is made anew)."""
+    snap.copy, snap.copy_select, snap.copy_ints = None, None, {}
+    if snap.text_plan is not None:
+        snap.plan, snap.integer_text = snap.text_plan[0], set(snap.text_plan[1])
+        snap.text_plan = None
+
+
+def _read_parsed(
+    scan: FileScan, con: duckdb.DuckDBPyConnection, snap: Snapshot, clean: dict[str, str]
+) -> None:
+    """The snapshot's plan with these raw columns read parsed, of these types."""
     if clean:
+        snap.text_plan = (scan.plan(con, snap), set(snap.integer_text))
         snap.integer_text -= set(clean)
         plan = scan.plan(con, snap)
-        snap.plan = scan.plan_from(snap, {**plan.types, **{name: typed[name] for name in clean}})
-        snap.copy_ints = {name: INT_PREFIX + name for name in clean}
+        snap.plan = scan.plan_from(snap, {**plan.types, **clean})
 
 
 class MemoryCopy:
@@ -304,7 +320,7 @@ class MemoryCopy:
             ).fetchall()[0][0]
         ):
             return
-        snap.copy = None
+        _read_text(snap)
         plan = scan.plan(con, snap)
         rel, params = scan.relation(snap, scan.text_columns(plan, snap))
         cols = ", ".join(quote_ident(name) for name in dict.fromkeys(plan.source_of.values()))

@@ -96,6 +96,7 @@ class Snapshot:
         self.copy: tuple[str, str] | None = None  # read instead: ("parquet", path) or ("table", name)
         self.copy_select: str | None = None  # the Parquet copy's columns as read (columnar._typed)
         self.copy_ints: dict[str, str] = {}  # integer ids the copy holds parsed: raw name -> its column
+        self.text_plan: tuple[ColumnPlan, set[str]] | None = None  # the plan and integer_text before that
 
 
 class FileScan:
@@ -275,7 +276,7 @@ class FileScan:
                 raise DataError(message) from cause
             if self.kind != "csv" or snap.all_varchar:
                 raise SourceError(f"{self.pattern}: {first_line(cause)}") from cause
-            snap.all_varchar, snap.plan, snap.copy = True, None, None
+            snap.all_varchar, snap.plan, snap.copy, snap.text_plan = True, None, None, None
             self._read(con, snap, build)
         return snap
 
