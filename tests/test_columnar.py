@@ -313,3 +313,27 @@ def test_clean_ids_and_money_are_read_parsed_from_the_copy(
     reads = _copy_reads(copy)
     assert {name for name, ok in reads.items() if ok} == clean
     assert set(reads) == {"sale_id", "business_id", "customer_id", "total_amount", "amount_refunded"}
+
+
+def test_a_reused_source_whose_copy_vanished_copies_its_text_again(tmp_path: Path) -> None:
+    """A server keeps its sources: a copy removed between reports is made again from the text plan."""
+    import datetime
+
+    from segcli.engine.compute import compute_report
+    from segcli.engine.compute import ReportRequest
+    from segcli.engine.segments import default_tables
+    from segcli.engine.sources.columnar import attach, store_for
+    from segcli.engine.sources.files import FileSource
+
+    path = write(tmp_path / "sales.csv", *LATE_ROWS)
+    request = ReportRequest(business_id=1, as_of=datetime.date(2026, 11, 20), method="rfm", days=90)
+    source = FileSource(str(path))
+    attach(source, store_for(tmp_path / "cache", 1 << 30))
+    first = compute_report(source, request, default_tables()).to_body()
+    parsed = {"sale_id", "business_id", "customer_id", "total_amount"}
+    for _ in range(2):
+        [copy] = sorted((tmp_path / "cache" / "columnar").glob("*.parquet"))
+        assert set(source.sales.snapshot().copy_parsed) == parsed  # read parsed
+        assert set(_copy_reads(copy)) == parsed  # the copy was made from the text plan
+        copy.unlink()
+        assert compute_report(source, request, default_tables()).to_body() == first

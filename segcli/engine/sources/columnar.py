@@ -283,12 +283,12 @@ def _typed(
     keep = [f"{quote_ident(INT_PREFIX + name)} AS {quote_ident(name)}" for name in clean]
     snap.copy_select = ", ".join([f"* EXCLUDE ({', '.join(drop)})", *keep])
     _read_parsed(scan, con, snap, {name: typed[name] for name in clean})
-    snap.copy_ints = {name: INT_PREFIX + name for name in clean}
+    snap.copy_parsed = {name: INT_PREFIX + name for name in clean}
 
 
 def _read_text(snap: Snapshot) -> None:
     """Forget parsed columns: the snapshot's plan reads the CSV's text again (a copy is made anew)."""
-    snap.copy, snap.copy_select, snap.copy_ints = None, None, {}
+    snap.copy, snap.copy_select, snap.copy_parsed = None, None, {}
     if snap.text_plan is not None:
         snap.plan, snap.integer_text = snap.text_plan[0], set(snap.text_plan[1])
         snap.text_plan = None

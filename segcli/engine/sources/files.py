@@ -95,7 +95,7 @@ class Snapshot:
         self.checked = False
         self.copy: tuple[str, str] | None = None  # read instead: ("parquet", path) or ("table", name)
         self.copy_select: str | None = None  # the Parquet copy's columns as read (columnar._typed)
-        self.copy_ints: dict[str, str] = {}  # integer ids the copy holds parsed: raw name -> its column
+        self.copy_parsed: dict[str, str] = {}  # columns the copy holds parsed: raw name -> its parsed column
         self.text_plan: tuple[ColumnPlan, set[str]] | None = None  # the plan and integer_text before that
 
 
@@ -236,7 +236,7 @@ class FileScan:
         plan = self.plan(con, snap)
         if self.reads(snap) != "parquet" or plan.kind("sale_id") not in INT_TYPES:
             return None
-        column = snap.copy_ints.get(plan.source_of["sale_id"], plan.source_of["sale_id"])
+        column = snap.copy_parsed.get(plan.source_of["sale_id"], plan.source_of["sale_id"])
         row = con.execute(
             "SELECT min(TRY_CAST(stats_min_value AS HUGEINT)), max(TRY_CAST(stats_max_value AS HUGEINT)), "
             "count(*) FILTER (TRY_CAST(stats_min_value AS HUGEINT) IS NULL "
