@@ -319,8 +319,7 @@ def test_a_reused_source_whose_copy_vanished_copies_its_text_again(tmp_path: Pat
     """A server keeps its sources: a copy removed between reports is made again from the text plan."""
     import datetime
 
-    from segcli.engine.compute import compute_report
-    from segcli.engine.compute import ReportRequest
+    from segcli.engine.compute import ReportRequest, compute_report
     from segcli.engine.segments import default_tables
     from segcli.engine.sources.columnar import attach, store_for
     from segcli.engine.sources.files import FileSource
