@@ -262,3 +262,77 @@ def test_sizes(text: str | int, size: int) -> None:
 def test_bad_sizes(text: str | int) -> None:
     with pytest.raises(InvalidParameter, match="Invalid cache_max_size"):
         parse_size(text)
+
+
+def _copy_reads(path: Path) -> dict[str, bool]:
+    """Per parsed column of a copy: whether its parse failed on no value (its flag is NULL everywhere)."""
+    import duckdb
+
+    rows = duckdb.connect().execute(
+        "SELECT path_in_schema, bool_and(stats_null_count = row_group_num_rows) FROM parquet_metadata($f) "
+        "WHERE starts_with(path_in_schema, 'segcli_bad:') GROUP BY ALL",
+        {"f": str(path)},
+    )
+    return {name.removeprefix("segcli_bad:"): ok for name, ok in rows.fetchall()}
+
+
+REFUND_HEADER = "sale_id,business_id,customer_id,sale_date,total_amount,amount_refunded,status"
+
+
+@pytest.mark.parametrize(
+    ("last", "clean"),
+    [
+        # clean ids and money (an anonymous sale, an empty refund): the copy is read parsed
+        (
+            "5,1,,2026-11-18,3.10,,completed",
+            {"sale_id", "business_id", "customer_id", "total_amount", "amount_refunded"},
+        ),
+        # a refund with 5 decimals is an error; ids stay parsed, the refunds are read as text
+        (
+            "5,1,9,2026-11-18,3.10,0.12345,completed",
+            {"sale_id", "business_id", "customer_id", "total_amount"},
+        ),
+    ],
+)
+def test_clean_ids_and_money_are_read_parsed_from_the_copy(
+    cli: Any, tmp_path: Path, last: str, clean: set[str]
+) -> None:
+    """Reading parsed columns changes nothing: every run gives the report (or error) the CSV gives."""
+    rows = [
+        f"{i},1,{i % 3},2026-11-{1 + i:02d},{i}.25,{'1.5' if i % 4 == 0 else ''},completed"
+        for i in range(1, 5)
+    ]
+    path = write(tmp_path / "sales.csv", *rows, last, header=REFUND_HEADER)
+    expected = report(cli, path, "--no-cache")
+    for extra in (["--days", "90"], ["--days", "89"]):
+        run = report(cli, path, *extra)
+        assert (run.exit_code, run.stderr) == (expected.exit_code, expected.stderr)
+        if extra == ["--days", "90"]:
+            assert run.stdout == expected.stdout
+    [copy] = copies()
+    reads = _copy_reads(copy)
+    assert {name for name, ok in reads.items() if ok} == clean
+    assert set(reads) == {"sale_id", "business_id", "customer_id", "total_amount", "amount_refunded"}
+
+
+def test_a_reused_source_whose_copy_vanished_copies_its_text_again(tmp_path: Path) -> None:
+    """A server keeps its sources: a copy removed between reports is made again from the text plan."""
+    import datetime
+
+    from segcli.engine.compute import ReportRequest, compute_report
+    from segcli.engine.segments import default_tables
+    from segcli.engine.sources.columnar import attach, store_for
+    from segcli.engine.sources.files import FileSource
+
+    path = write(tmp_path / "sales.csv", *LATE_ROWS)
+    request = ReportRequest(business_id=1, as_of=datetime.date(2026, 11, 20), method="rfm", days=90)
+    source = FileSource(str(path))
+    attach(source, store_for(tmp_path / "cache", 1 << 30))
+    first = compute_report(source, request, default_tables()).to_body()
+    parsed = {"sale_id", "business_id", "customer_id", "total_amount"}
+    for _ in range(2):
+        [copy] = sorted((tmp_path / "cache" / "columnar").glob("*.parquet"))
+        assert set(source.sales.snapshot().copy_parsed) == parsed  # read parsed
+        assert set(_copy_reads(copy)) == parsed  # the copy was made from the text plan
+        copy.unlink()
+        assert compute_report(source, request, default_tables()).to_body() == first

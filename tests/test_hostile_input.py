@@ -150,9 +150,7 @@ def test_a_bad_option_value_is_one_line_and_exit_2(args: list[str], message: str
     err = io.StringIO()
     code = run([*small_args(), *args], stderr=err)
     assert code == 2
-    assert (
-        err.getvalue() == message + "Input should be a valid integer, unable to parse string as an integer\n"
-    )
+    assert err.getvalue() == message + "'abc' is not a valid int.\n"
 
 
 def test_an_unknown_option_is_one_line_and_exit_2() -> None:

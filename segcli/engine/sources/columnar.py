@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from segcli.engine.private import check_private, private_folder
 from segcli.engine.settings import DEFAULT_CACHE_MAX_SIZE
+from segcli.engine.sources.base import MONEY_TYPE
 from segcli.engine.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 
     from segcli.engine.sources.base import Source
     from segcli.engine.sources.files import FileScan, Snapshot
+    from segcli.engine.sources.plan import ColumnPlan
 
-COPY_FORMAT = 2  # bump when what a copy holds changes: older copies are never read again
+COPY_FORMAT = 3  # bump when what a copy holds changes: older copies are never read again
 META_KEY = "segcli_read"  # the copy's Parquet key-value metadata: how its CSV was read
 WHAT = "report cache"  # copies feed reports: their folders are as private as the report cache's
 SUFFIX = ".parquet"
@@ -41,6 +43,8 @@ STALE_TEMP = 3600  # seconds after which a temporary file left by a dead process
 # types the Parquet round trip keeps exactly; a CSV sniffed into anything else is read directly
 ROUND_TRIP = {"BOOLEAN", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "VARCHAR", "DATE"}
 ROUND_TRIP |= {"TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"}
+INT_PREFIX = "segcli_int:"  # beside an integer id read as text: its strict parse, BIGINT (see _typed)
+BAD_PREFIX = "segcli_bad:"  # TRUE where that parse failed on a value, else NULL
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,18 @@ class ColumnarStore:
         except (OSError, ValueError):
             stored = None
         # a copy read as text serves a snapshot that must be read as text; not the other way round
+        _read_text(snap)
         if stored is not None and (stored["all_varchar"] or not snap.all_varchar):
             _restore(scan, snap, stored)
             snap.copy = ("parquet", str(path))
+            _typed(scan, con, snap, path, stored.get("typed", {}))
             return
         snap.copy = None
         fits = sum(size for _, size, _ in snap.identity) <= self.max_size
-        if fits and self._convert(scan, con, snap, path):
+        typed = _typed_columns(scan.plan(con, snap), snap) if fits and not snap.all_varchar else {}
+        if fits and self._convert(scan, con, snap, path, typed):
             snap.copy = ("parquet", str(path))
+            _typed(scan, con, snap, path, {name: kind for name, (kind, _, _) in typed.items()})
         else:
             MemoryCopy().adopt(scan, con, snap)
 
@@ -113,7 +121,14 @@ class ColumnarStore:
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()[:32]
 
-    def _convert(self, scan: FileScan, con: duckdb.DuckDBPyConnection, snap: Snapshot, path: Path) -> bool:
+    def _convert(
+        self,
+        scan: FileScan,
+        con: duckdb.DuckDBPyConnection,
+        snap: Snapshot,
+        path: Path,
+        typed: dict[str, tuple[str, str, str]],
+    ) -> bool:
         """Write the copy of a CSV snapshot at `path`; False when this CSV is better read directly.
 
         A value beyond the sniffer's sample that breaks the sniffed types raises DuckDB's error:
@@ -139,11 +154,15 @@ class ColumnarStore:
             "all_varchar": snap.all_varchar,
             "integer_text": sorted(snap.integer_text),
             "date_format": snap.date_format,
+            "typed": {name: kind for name, (kind, _, _) in typed.items()},
         }
         options = "FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880"
         options += f", KV_METADATA {{{META_KEY}: {sql_literal(json.dumps(meta))}}}"
         rel, params = scan.relation(snap, sorted(text))
         cols = ", ".join(quote_ident(name) for name in dict.fromkeys(plan.source_of.values()))
+        for name, (_, expr, bad) in typed.items():
+            cols += f", {expr} AS {quote_ident(INT_PREFIX + name)}"
+            cols += f", CASE WHEN {bad} THEN TRUE END AS {quote_ident(BAD_PREFIX + name)}"
         try:
             con.execute(f"COPY (SELECT {cols} FROM {rel}) TO {sql_literal(str(temp))} ({options})", params)
             os.chmod(temp, 0o600)
@@ -216,6 +235,76 @@ def _restore(scan: FileScan, snap: Snapshot, stored: dict[str, Any]) -> None:
     snap.plan = scan.plan_from(snap, stored["types"])
 
 
+def _typed_columns(plan: ColumnPlan, snap: Snapshot) -> dict[str, tuple[str, str, str]]:
+    """Per raw column a report parses from text: (its type, the parse every report makes, where it fails).
+
+    Integer ids read as text (strict parse, BIGINT) and the sales' money (exact DECIMAL): a value
+    fails where the text is not empty and the parse is NULL, or money has more than 4 decimals.
+    """
+    canonical = {raw: name for name, raw in plan.source_of.items()}
+    out = {}
+    for name in sorted(snap.integer_text):
+        if name in canonical:
+            expr = plan.exact_int(canonical[name])
+            out[name] = ("BIGINT", expr, f"{quote_ident(name)} IS NOT NULL AND ({expr}) IS NULL")
+    for money in ("total_amount", "amount_refunded"):
+        if plan.has(money) and plan.kind(money) == "VARCHAR":
+            raw, expr = plan.source_of[money], plan.money_expr(money)
+            text = f"NULLIF(trim({quote_ident(raw)}), '')"
+            decimals = f"regexp_matches({quote_ident(raw)}, {sql_literal(plan.too_many_decimals)})"
+            out[raw] = (MONEY_TYPE, expr, f"({text} IS NOT NULL AND ({expr}) IS NULL) OR {decimals}")
+    return out
+
+
+def _typed(
+    scan: FileScan, con: duckdb.DuckDBPyConnection, snap: Snapshot, path: Path, typed: dict[str, str]
+) -> None:
+    """Read an id or money column parsed (BIGINT, DECIMAL) when its parse succeeded on every value.
+
+    The copy stores, beside each integer id and money column kept as text, the parse every report
+    makes of it (`ColumnPlan.exact_int`, `money_expr`) and a flag where that parse failed on a
+    value. When the flag is NULL in every row (its Parquet statistics say so: nothing is read), the
+    parsed column is NULL exactly where the text is empty, no check can fail on it and every report
+    computes these values: the copy is then read with the parsed column in place of the text, so
+    reports neither parse nor regex-check it again. Otherwise the text is read, and the checks
+    report as on the CSV.
+    """
+    if not typed:
+        return
+    rows = con.execute(
+        "SELECT path_in_schema, bool_and(coalesce(stats_null_count = row_group_num_rows, FALSE)) "
+        "FROM parquet_metadata($files) WHERE starts_with(path_in_schema, $prefix) GROUP BY ALL",
+        {"files": [str(path)], "prefix": BAD_PREFIX},
+    ).fetchall()
+    clean = sorted(col.removeprefix(BAD_PREFIX) for col, ok in rows if ok)
+    clean = [name for name in clean if name in typed]
+    drop = [quote_ident(prefix + name) for name in typed for prefix in (INT_PREFIX, BAD_PREFIX)]
+    drop += [quote_ident(name) for name in clean]
+    keep = [f"{quote_ident(INT_PREFIX + name)} AS {quote_ident(name)}" for name in clean]
+    snap.copy_select = ", ".join([f"* EXCLUDE ({', '.join(drop)})", *keep])
+    _read_parsed(scan, con, snap, {name: typed[name] for name in clean})
+    snap.copy_parsed = {name: INT_PREFIX + name for name in clean}
+
+
+def _read_text(snap: Snapshot) -> None:
+    """Forget parsed columns: the snapshot's plan reads the CSV's text again (a copy is made anew)."""
+    snap.copy, snap.copy_select, snap.copy_parsed = None, None, {}
+    if snap.text_plan is not None:
+        snap.plan, snap.integer_text = snap.text_plan[0], set(snap.text_plan[1])
+        snap.text_plan = None
+
+
+def _read_parsed(
+    scan: FileScan, con: duckdb.DuckDBPyConnection, snap: Snapshot, clean: dict[str, str]
+) -> None:
+    """The snapshot's plan with these raw columns read parsed, of these types."""
+    if clean:
+        snap.text_plan = (scan.plan(con, snap), set(snap.integer_text))
+        snap.integer_text -= set(clean)
+        plan = scan.plan(con, snap)
+        snap.plan = scan.plan_from(snap, {**plan.types, **clean})
+
+
 class MemoryCopy:
     """Without a cache folder (`--no-cache`): the CSV parsed once into a temporary table of the report's connection."""
 
@@ -231,7 +320,7 @@ class MemoryCopy:
             ).fetchall()[0][0]
         ):
             return
-        snap.copy = None
+        _read_text(snap)
         plan = scan.plan(con, snap)
         rel, params = scan.relation(snap, scan.text_columns(plan, snap))
         cols = ", ".join(quote_ident(name) for name in dict.fromkeys(plan.source_of.values()))

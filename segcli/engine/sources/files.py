@@ -94,6 +94,9 @@ class Snapshot:
         self.date_format: str | None = None  # given, or decided from the data (day/month order)
         self.checked = False
         self.copy: tuple[str, str] | None = None  # read instead: ("parquet", path) or ("table", name)
+        self.copy_select: str | None = None  # the Parquet copy's columns as read (columnar._typed)
+        self.copy_parsed: dict[str, str] = {}  # columns the copy holds parsed: raw name -> its parsed column
+        self.text_plan: tuple[ColumnPlan, set[str]] | None = None  # the plan and integer_text before that
 
 
 class FileScan:
@@ -138,7 +141,11 @@ class FileScan:
         """A table-function call over the files, and its parameters (the dialect's options in one place)."""
         if snap.copy is not None:  # the CSV's parsed copy (sources/columnar.py) holds the columns as read
             kind, where = snap.copy
-            return (where, {}) if kind == "table" else ("read_parquet($files)", {"files": [where]})
+            if kind == "table":
+                return where, {}
+            if snap.copy_select is not None:
+                return f"(SELECT {snap.copy_select} FROM read_parquet($files))", {"files": [where]}
+            return "read_parquet($files)", {"files": [where]}
         params: dict[str, Any] = {"files": self._read_paths(snap)}
         if self.kind == "parquet":
             return "read_parquet($files, union_by_name = true)", params
@@ -229,12 +236,13 @@ class FileScan:
         plan = self.plan(con, snap)
         if self.reads(snap) != "parquet" or plan.kind("sale_id") not in INT_TYPES:
             return None
+        column = snap.copy_parsed.get(plan.source_of["sale_id"], plan.source_of["sale_id"])
         row = con.execute(
             "SELECT min(TRY_CAST(stats_min_value AS HUGEINT)), max(TRY_CAST(stats_max_value AS HUGEINT)), "
             "count(*) FILTER (TRY_CAST(stats_min_value AS HUGEINT) IS NULL "
             "OR TRY_CAST(stats_max_value AS HUGEINT) IS NULL) "
             "FROM parquet_metadata($files) WHERE path_in_schema = $column",
-            {"files": [snap.copy[1]] if snap.copy else snap.files, "column": plan.source_of["sale_id"]},
+            {"files": [snap.copy[1]] if snap.copy else snap.files, "column": column},
         ).fetchall()[0]
         low, high, missing = row
         return None if missing or low is None else (int(low), int(high))
@@ -268,7 +276,7 @@ class FileScan:
                 raise DataError(message) from cause
             if self.kind != "csv" or snap.all_varchar:
                 raise SourceError(f"{self.pattern}: {first_line(cause)}") from cause
-            snap.all_varchar, snap.plan, snap.copy = True, None, None
+            snap.all_varchar, snap.plan, snap.copy, snap.text_plan = True, None, None, None
             self._read(con, snap, build)
         return snap
 
