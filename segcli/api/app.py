@@ -57,7 +57,7 @@ def create_app(
     `as_of` pins the report date (default: today in the settings' time zone, per request);
     `tokens` gives the current tokens (default: the token file, re-read when it changes).
     """
-    source = source_from_settings(settings)
+    source = source_from_settings(settings) if settings.engine == "duckdb" else None  # Spark opens its own
     cache = (
         cache_for(settings, warn=logging.getLogger("segcli.cache").warning) if settings.use_cache else None
     )

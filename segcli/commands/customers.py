@@ -14,6 +14,7 @@ from segcli.commands.options import (
     BusinessOpt,
     ConfigOpt,
     DaysOpt,
+    EngineOpt,
     ItemsOpt,
     ItemsTableOpt,
     ListFormatOpt,
@@ -24,6 +25,8 @@ from segcli.commands.options import (
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     StorefrontOpt,
     TimezoneOpt,
 )
@@ -49,10 +52,12 @@ def customers(
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """List the customers in scope with their figures, scores and segment."""
-    from segcli.engine.compute import customer_table
-    from segcli.engine.service import source_from_settings
+    from segcli.engine.service import customer_table
     from segcli.render.customers import tidy
 
     settings = resolve_settings(
@@ -64,6 +69,9 @@ def customers(
         timezone=timezone,
         sales_table=sales_table,
         items_table=items_table,
+        engine=engine,
+        spark_master=spark_master,
+        spark_remote=spark_remote,
     )
     params, request = resolve_report(
         settings,
@@ -80,7 +88,13 @@ def customers(
         raise InvalidParameter(
             "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"
         )
+    if settings.engine == "spark" and name == "parquet" and output not in (None, "-"):
+        from segcli.engine.spark.customers import write_customer_parquet
+
+        with Progress("Scoring customers…"):  # the executors write a Parquet directory (a path or URL)
+            write_customer_parquet(settings, request, params, output)
+        return
     check_output(output, writer.binary)
     with Progress("Scoring customers…"):
-        table = tidy(customer_table(source_from_settings(settings), request, settings.tables, params))
+        table = tidy(customer_table(settings, request, params))
     write_with(output, writer.binary, lambda out: writer.write(table, out))

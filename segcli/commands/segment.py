@@ -18,6 +18,7 @@ from segcli.commands.options import (
     CompareOpt,
     ConfigOpt,
     DaysOpt,
+    EngineOpt,
     FormatOpt,
     ItemsOpt,
     ItemsTableOpt,
@@ -30,6 +31,8 @@ from segcli.commands.options import (
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     StorefrontOpt,
     TimezoneOpt,
 )
@@ -55,6 +58,9 @@ def segment(
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     no_cache: NoCacheOpt = False,
     refresh: RefreshOpt = False,
     cache_dir: CacheDirOpt = None,
@@ -75,6 +81,9 @@ def segment(
         **cache_values(no_cache, refresh, cache_dir, cache_ttl),
         sales_table=sales_table,
         items_table=items_table,
+        engine=engine,
+        spark_master=spark_master,
+        spark_remote=spark_remote,
     )
     params, request = resolve_report(
         settings,

@@ -15,12 +15,15 @@ from segcli.commands.options import (
     CacheDirOpt,
     CacheTtlOpt,
     ConfigOpt,
+    EngineOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
     NoCacheOpt,
     SalesTableOpt,
     SourceOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     TimezoneOpt,
     TokensFileOpt,
 )
@@ -119,6 +122,9 @@ def serve(
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
     config: ConfigOpt = None,
+    engine: EngineOpt = None,
+    spark_master: SparkMasterOpt = None,
+    spark_remote: SparkRemoteOpt = None,
 ) -> None:
     """Serve GET /api/reports/customers/segmentation/ (the existing API's contract) with uvicorn."""
     from segcli.api.app import ServeOptions
@@ -134,6 +140,9 @@ def serve(
         "tokens_file": tokens_file,
         "sales_table": sales_table,
         "items_table": items_table,
+        "engine": engine,
+        "spark_master": spark_master,
+        "spark_remote": spark_remote,
         **cache_values(no_cache, False, cache_dir, cache_ttl),
     }
     options = ServeOptions(config, parse_map(map_pairs or []), values, parse_as_of(as_of))

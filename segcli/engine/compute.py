@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +21,7 @@ from segcli.engine.report import (
     SegmentResult,
     rfm_insights,
 )
-from segcli.engine.segments import SegmentTable
+from segcli.engine.segments import Scores, SegmentTable
 from segcli.engine.sources import Scope, Source
 
 if TYPE_CHECKING:
@@ -96,6 +96,11 @@ class ReportRequest:
 def data_quality(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> DataQuality:
     """Count what happened to each row of the business dated in the window."""
     rows = con.execute(rfm.DATA_QUALITY_SQL, {"start": params["start"], "end": params["end"]}).fetchall()
+    return quality_from_rows(rows)
+
+
+def quality_from_rows(rows: Iterable[tuple[str, bool, int]]) -> DataQuality:
+    """The data-quality summary from (normalised status, anonymous, rows) counts (any engine)."""
     read = in_scope = anonymous = 0
     excluded: dict[str, int] = {}
     unknown: dict[str, int] = {}
@@ -134,8 +139,15 @@ def scored_segments(
     con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], table: SegmentTable
 ) -> tuple[SegmentResult, ...]:
     """Segments of a scored method (rfm, value), summed exactly from the score summary."""
+    return segments_from_summary(rfm.score_summary(con, params), table)
+
+
+def segments_from_summary(
+    summary: Iterable[tuple[Scores, int, int, Any, int]], table: SegmentTable
+) -> tuple[SegmentResult, ...]:
+    """A table's segments summed exactly from (scores, customers, sales, revenue, days_since_sum) rows."""
     segments = empty_segments(table)
-    for scores, customers, sales, revenue, days_sum in rfm.score_summary(con, params):
+    for scores, customers, sales, revenue, days_sum in summary:
         index = table.assign(scores)
         segments[index] = segments[index].add(customers, sales, Decimal(revenue), days_sum)
     return tuple(segments)
@@ -176,6 +188,17 @@ def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, 
             flows = compare.migration_flows(con) if request.compare else []
     finally:
         con.close()
+    return assemble_report(request, segments, previous, quality, flows)
+
+
+def assemble_report(
+    request: ReportRequest,
+    segments: tuple[SegmentResult, ...],
+    previous: tuple[SegmentResult, ...],
+    quality: DataQuality,
+    flows: list[compare.Flow],
+) -> Report:
+    """The report of computed windows: insights, and the comparison when requested (any engine)."""
     if request.method == "rfm":
         insights = rfm_insights(segments)
     else:
