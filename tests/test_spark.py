@@ -1,0 +1,259 @@
+"""`--engine spark`: byte-identical output to the DuckDB engine, the same errors, no single-partition gathers.
+
+One local Spark session (local[2]) serves the whole run; every comparison runs the same command
+on both engines and compares the bytes, so the DuckDB engine's hand-checked tests pin both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import AS_OF, FIXTURES, SMALL_SALES
+
+pyspark = pytest.importorskip("pyspark")
+
+pytestmark = pytest.mark.spark
+
+BEHAVIOR_SALES = FIXTURES / "methods" / "behavior_sales.csv"
+BEHAVIOR_ITEMS = FIXTURES / "methods" / "behavior_items.csv"
+VALUE = FIXTURES / "methods" / "value.csv"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The run's one local Spark session: 2 cores, no UI, 2 shuffle partitions, errors-only logs."""
+    from segcli.engine.settings import Settings
+    from segcli.engine.spark.session import spark_session
+
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    conf = {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"}
+    session = spark_session(Settings(spark_master="local[2]", spark_conf=conf))
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def both(cli: Any, *args: str | Path) -> tuple[Any, Any]:
+    """The same command on DuckDB and on Spark."""
+    return cli(*args, "--engine", "duckdb"), cli(*args, "--engine", "spark")
+
+
+def assert_same(cli: Any, *args: str | Path) -> Any:
+    duck, spark_run = both(cli, *args)
+    assert duck.exit_code == 0, duck.stderr
+    assert (spark_run.exit_code, spark_run.stderr) == (0, duck.stderr)
+    assert spark_run.stdout_bytes == duck.stdout_bytes
+    return duck
+
+
+def report(source: Path, *extra: str) -> list[str | Path]:
+    return ["segment", "--source", source, "--as-of", AS_OF.isoformat(), "--format", "json", "--no-cache", *extra]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--days", "30"],
+        ["--days", "90", "--storefront-id", "20"],
+        ["--days", "30", "--compare"],
+        ["--days", "30", "--method", "value", "--timezone", "Europe/Berlin"],
+    ],
+    ids=["rfm-30", "storefront", "compare", "value-berlin"],
+)
+def test_small_fixture_reports(spark: Any, cli: Any, extra: list[str]) -> None:
+    body = assert_same(cli, *report(SMALL_SALES, *extra)).json()
+    assert body["data"]["total_customers"] > 0  # a report with customers, not two empty ones
+
+
+def test_value_fixture_with_ties_and_comparison(spark: Any, cli: Any) -> None:
+    body = assert_same(cli, *report(VALUE, "--days", "30", "--method", "value", "--compare")).json()
+    assert body["data"]["comparison"]["migration"]
+
+
+def test_behavior_fixture(spark: Any, cli: Any) -> None:
+    args = report(BEHAVIOR_SALES, "--items", str(BEHAVIOR_ITEMS), "--method", "behavior", "--days", "365")
+    body = assert_same(cli, *args, "--compare").json()
+    assert {s["facet"] for s in body["data"]["segments"]} == {"category", "channel", "season"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--source", str(SMALL_SALES), "--days", "30", "--format", "csv"],
+        ["--source", str(SMALL_SALES), "--days", "30", "--format", "jsonl", "--segment-name", "Promising"],
+        ["--source", str(BEHAVIOR_SALES), "--items", str(BEHAVIOR_ITEMS), "--method", "behavior",
+         "--days", "365", "--format", "csv"],
+    ],
+    ids=["rfm-csv", "rfm-filtered-jsonl", "behavior-csv"],
+)  # fmt: skip
+def test_customer_lists(spark: Any, cli: Any, args: list[str]) -> None:
+    duck = assert_same(cli, "customers", "--as-of", AS_OF.isoformat(), *args)
+    assert duck.stdout.count("\n") > 1
+
+
+def test_customer_list_written_by_the_executors(spark: Any, cli: Any, tmp_path: Path) -> None:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    args = ["customers", "--source", str(SMALL_SALES), "--as-of", AS_OF.isoformat(), "--days", "30"]
+    assert cli(*args, "--output", tmp_path / "duck.parquet").exit_code == 0
+    out = tmp_path / "list.parquet"
+    out.write_text("an older list")  # replaced whole
+    run = cli(*args, "--engine", "spark", "--format", "parquet", "--output", out)
+    assert run.exit_code == 0, run.stderr
+    assert out.is_dir() and (out / "_SUCCESS").exists()
+    assert [p.name for p in tmp_path.iterdir() if "segcli-" in p.name] == []  # no staging left
+    duck = pq.read_table(tmp_path / "duck.parquet").to_pylist()
+    written = ds.dataset(out, format="parquet").to_table().to_pylist()
+    key = lambda row: str(row["customer_id"])  # noqa: E731
+    assert sorted(written, key=key) == sorted(duck, key=key)
+    assert len(duck) == 12
+
+
+BAD_HEADER = "sale_id,business_id,customer_id,sale_date,total_amount,status,storefront_id,amount_refunded"
+BAD_CASES = {
+    "missing-column": ("sale_id,sale_date,total_amount,status", ["1,2026-11-20,10.00,completed"]),
+    "bad-date": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,", "2,1,b,2026-13-45,5.00,completed,3,"]),
+    "empty-date": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,", "2,1,b,,5.00,completed,3,"]),
+    "bad-amount": (BAD_HEADER, ["1,1,a,2026-11-20,12;50,completed,3,", "2,1,b,2026-11-20,5,completed,3,"]),
+    "empty-amount": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,", "2,1,b,2026-11-20,,completed,3,"]),
+    "decimals": (BAD_HEADER, ["1,1,a,2026-11-20,1.23456,completed,3,"]),
+    "bad-refund": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,n/a"]),
+    "duplicate": (BAD_HEADER, ["7,1,a,2026-11-20,10.00,completed,3,", "7,1,b,2026-11-19,5.00,pending,3,"]),
+    "business": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,", "2,x1,b,2000-01-01,1.00,completed,3,"]),
+    "empty-business": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,3,", "2,,b,2026-11-20,1,completed,3,"]),
+    "storefront": (BAD_HEADER, ["1,1,a,2026-11-20,10.00,completed,main,"]),
+    "currencies": (
+        "sale_id,customer_id,sale_date,total_amount,status,currency",
+        ["1,a,2026-11-20,10.00,completed,USD", "2,b,2026-11-19,20.00,completed,EUR"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_data_gives_the_same_error(spark: Any, cli: Any, tmp_path: Path, case: str) -> None:
+    header, rows = BAD_CASES[case]
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    duck, spark_run = both(cli, *report(path, "--storefront-id", "3"))
+    assert duck.exit_code == 1, duck.stdout
+    assert (spark_run.exit_code, spark_run.stdout, spark_run.stderr) == (1, "", duck.stderr)
+    assert duck.stderr.startswith(f"{path}: ") and duck.stderr.count("\n") == 1
+
+
+def test_bad_source_paths(spark: Any, cli: Any, tmp_path: Path) -> None:
+    for source in ("nowhere.csv", "nothing-*.parquet", "sales.xlsx"):
+        duck, spark_run = both(cli, *report(Path(source)))
+        assert (spark_run.exit_code, spark_run.stderr) == (1, duck.stderr)
+
+
+def generate(cli: Any, folder: Path, customers: int, seed: int) -> tuple[Path, Path]:
+    sales, items = folder / "sales.parquet", folder / "items.parquet"
+    run = cli("generate", "--customers", str(customers), "--seed", str(seed), "--out", sales, "--items", items)
+    assert run.exit_code == 0, run.stderr
+    return sales, items
+
+
+@pytest.mark.slow
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    customers=st.integers(min_value=1, max_value=400),
+    seed=st.integers(min_value=0, max_value=10_000),
+    days=st.integers(min_value=1, max_value=400),
+    method=st.sampled_from(["rfm", "value"]),
+)
+def test_generated_data(spark: Any, cli: Any, tmp_path_factory: Any, customers: int, seed: int, days: int, method: str) -> None:
+    folder = tmp_path_factory.mktemp("generated")
+    sales, _ = generate(cli, folder, customers, seed)
+    assert_same(cli, *report(sales, "--days", str(days), "--method", method, "--compare"))
+    listed = ["customers", "--source", sales, "--as-of", AS_OF.isoformat(), "--days", str(days), "--format", "csv"]
+    assert_same(cli, *listed, "--method", method)
+
+
+def test_generated_behavior_and_storefront(spark: Any, cli: Any, tmp_path: Path) -> None:
+    sales, items = generate(cli, tmp_path, 300, 7)
+    assert_same(cli, *report(sales, "--items", str(items), "--method", "behavior", "--days", "200"))
+    assert_same(cli, *report(sales, "--days", "120", "--storefront-id", "2"))
+
+
+def closed_form(c: int, n: int) -> int:
+    """SPEC section 3's tie-aware quintile score of a value with c smaller values among n."""
+    q, r = divmod(n, 5)
+    return c // (q + 1) + 1 if c < r * (q + 1) else r + (c - r * (q + 1)) // q + 1
+
+
+@given(st.lists(st.integers(min_value=-3, max_value=12), min_size=1, max_size=60))
+def test_cuts_match_the_closed_form(values: list[int]) -> None:
+    from segcli.engine.spark.score import bucket_starts, cuts_from_histogram
+
+    histogram = [(v, values.count(v)) for v in set(values)]
+    cuts = cuts_from_histogram(histogram, bucket_starts(len(values)))
+    for v in values:
+        smaller = sum(1 for w in values if w < v)
+        assert 1 + sum(v > t for t in cuts) == closed_form(smaller, len(values))
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.decimals(min_value=-50, max_value=500, places=2), min_size=1, max_size=300))
+def test_order_statistics_with_small_brackets(spark: Any, monkeypatch: Any, values: list[Decimal]) -> None:
+    """Forced through the approximate-bracket rounds (histograms only of 3 values), still exact."""
+    from pyspark.sql.types import DecimalType, StructField, StructType
+
+    from segcli.engine.spark import score
+
+    monkeypatch.setattr(score, "HISTOGRAM_LIMIT", 3)
+    monkeypatch.setattr(score, "ACCURACY", 20)
+    schema = StructType([StructField("v", DecimalType(18, 2))])
+    df = spark.createDataFrame([(v,) for v in values], schema)
+    ranks = sorted({0, len(values) // 3, len(values) - 1})
+    assert score.order_statistics(df, "v", ranks, len(values)) == {i: sorted(values)[i] for i in ranks}
+
+
+def test_no_stage_gathers_customers_into_one_partition(spark: Any, cli: Any, tmp_path: Path) -> None:
+    from segcli.engine.spark.plans import executed_plans, single_partition_gathers
+
+    sales, items = generate(cli, tmp_path, 2000, 3)
+    before = max(executed_plans(spark) or {-1: ""})
+    assert_same(cli, *report(sales, "--days", "365", "--compare"))
+    assert_same(cli, *report(sales, "--items", str(items), "--method", "behavior", "--days", "365"))
+    plans = executed_plans(spark, after=before)
+    assert any("HashAggregate" in p and "customer_id" in p for p in plans.values())  # the plans were seen
+    assert {i: single_partition_gathers(p) for i, p in plans.items() if single_partition_gathers(p)} == {}
+    # the check itself finds the gather a window without PARTITION BY makes
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    last = max(plans)
+    spark.range(100).withColumn("n", F.ntile(5).over(Window.orderBy("id"))).collect()
+    gathered = executed_plans(spark, after=last)
+    assert any(single_partition_gathers(p) for p in gathered.values())
+
+
+def test_missing_java_is_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from segcli.engine.spark import session
+
+    monkeypatch.setattr(session, "_java_found", lambda: False)
+    run = cli(*report(SMALL_SALES, "--engine", "spark"))
+    assert run.exit_code == 1
+    assert run.stderr.startswith("--engine spark needs Java 17 or later") and run.stderr.count("\n") == 1
+
+
+def test_missing_pyspark_is_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    run = cli(*report(SMALL_SALES, "--engine", "spark"))
+    assert (run.exit_code, run.stderr) == (1, "--engine spark needs PySpark 4: pip install 'segcli[spark]'\n")
+
+
+def test_unknown_engine_is_a_usage_error(cli: Any) -> None:
+    run = cli(*report(SMALL_SALES, "--engine", "flink"))
+    assert (run.exit_code, run.stderr) == (2, "Invalid engine 'flink'. Must be one of: duckdb, spark\n")
