@@ -122,15 +122,32 @@ def order_statistics(df: DataFrame, name: str, ranks: Sequence[int], n: int) -> 
         large = [i for i in pending if i not in found]
         if not large:
             break
-        quantiles = []
+        # ranks sharing a bracket (all of them at first) share one sketch
+        groups: dict[tuple[Any, Any], list[int]] = {}
         for i in large:
-            low, high, below, upto = bounds[i]
-            size = upto - below
-            margin = 2 * size / ACCURACY + 1
-            fractions = [max(0.0, (i - below - margin) / size), min(1.0, (i - below + 1 + margin) / size)]
-            values = F.when(_between(column, low, high), column)
-            quantiles.append(F.percentile_approx(values, fractions, ACCURACY))
-        candidates = [list(c) for c in df.agg(*quantiles).collect()[0]]
+            groups.setdefault((bounds[i][0], bounds[i][1]), []).append(i)
+        quantiles = []
+        for (low, high), members in groups.items():
+            fractions = []
+            for i in members:
+                below, upto = bounds[i][2], bounds[i][3]
+                size = upto - below
+                margin = 2 * size / ACCURACY + 1
+                fractions += [
+                    max(0.0, (i - below - margin) / size),
+                    min(1.0, (i - below + 1 + margin) / size),
+                ]
+            quantiles.append(
+                F.percentile_approx(F.when(_between(column, low, high), column), fractions, ACCURACY)
+            )
+        sketched = df.agg(*quantiles).collect()[0]
+        by_rank = {
+            i: sketched[g][2 * k : 2 * k + 2]
+            for g, members in enumerate(groups.values())
+            for k, i in enumerate(members)
+        }
+        large = [i for members in groups.values() for i in members]
+        candidates = [list(by_rank[i]) for i in large]
         counts = []
         for pair in candidates:
             for value in pair:

@@ -40,6 +40,8 @@ def spark_session(settings: Settings) -> SparkSession:
     builder = SparkSession.builder.appName("segcli")
     if settings.spark_remote:
         builder = builder.remote(settings.spark_remote)
+    elif os.environ.get("PYSPARK_GATEWAY_PORT"):
+        pass  # launched by spark-submit (or inside a Spark driver): its master and conf stand
     else:
         if not _java_found():
             raise SparkUnavailable(
