@@ -55,7 +55,17 @@ def assert_same(cli: Any, *args: str | Path) -> Any:
 
 
 def report(source: Path, *extra: str) -> list[str | Path]:
-    return ["segment", "--source", source, "--as-of", AS_OF.isoformat(), "--format", "json", "--no-cache", *extra]
+    return [
+        "segment",
+        "--source",
+        source,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--format",
+        "json",
+        "--no-cache",
+        *extra,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -157,7 +167,9 @@ def test_bad_source_paths(spark: Any, cli: Any, tmp_path: Path) -> None:
 
 def generate(cli: Any, folder: Path, customers: int, seed: int) -> tuple[Path, Path]:
     sales, items = folder / "sales.parquet", folder / "items.parquet"
-    run = cli("generate", "--customers", str(customers), "--seed", str(seed), "--out", sales, "--items", items)
+    run = cli(
+        "generate", "--customers", str(customers), "--seed", str(seed), "--out", sales, "--items", items
+    )
     assert run.exit_code == 0, run.stderr
     return sales, items
 
@@ -170,11 +182,23 @@ def generate(cli: Any, folder: Path, customers: int, seed: int) -> tuple[Path, P
     days=st.integers(min_value=1, max_value=400),
     method=st.sampled_from(["rfm", "value"]),
 )
-def test_generated_data(spark: Any, cli: Any, tmp_path_factory: Any, customers: int, seed: int, days: int, method: str) -> None:
+def test_generated_data(
+    spark: Any, cli: Any, tmp_path_factory: Any, customers: int, seed: int, days: int, method: str
+) -> None:
     folder = tmp_path_factory.mktemp("generated")
     sales, _ = generate(cli, folder, customers, seed)
     assert_same(cli, *report(sales, "--days", str(days), "--method", method, "--compare"))
-    listed = ["customers", "--source", sales, "--as-of", AS_OF.isoformat(), "--days", str(days), "--format", "csv"]
+    listed = [
+        "customers",
+        "--source",
+        sales,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--days",
+        str(days),
+        "--format",
+        "csv",
+    ]
     assert_same(cli, *listed, "--method", method)
 
 
@@ -257,3 +281,35 @@ def test_missing_pyspark_is_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) 
 def test_unknown_engine_is_a_usage_error(cli: Any) -> None:
     run = cli(*report(SMALL_SALES, "--engine", "flink"))
     assert (run.exit_code, run.stderr) == (2, "Invalid engine 'flink'. Must be one of: duckdb, spark\n")
+
+
+def test_serve_answers_the_same(spark: Any, cli: Any) -> None:
+    target = "/api/reports/customers/segmentation/?days=30&segmentation_method=value&compare=true"
+    body = assert_same(
+        cli, "serve", "--source", SMALL_SALES, "--as-of", AS_OF.isoformat(), "--no-cache", "--get", target
+    )
+    assert body.json()["success"] is True
+
+
+def test_cached_spark_report_is_served_again(spark: Any, cli: Any, tmp_path: Path) -> None:
+    """Local files have an identity, so a Spark report is cached; a change to the file makes it stale."""
+    import shutil
+
+    sales = tmp_path / "sales.csv"
+    shutil.copy(SMALL_SALES, sales)
+    args = [
+        "segment",
+        "--source",
+        sales,
+        "--as-of",
+        AS_OF.isoformat(),
+        "--format",
+        "json",
+        "--engine",
+        "spark",
+    ]
+    first = cli(*args)
+    assert first.stdout == cli(*args).stdout
+    with sales.open("a") as out:
+        out.write("900,1,10,c99,2026-11-20,5.00,,completed,web\n")
+    assert cli(*args).json()["data"]["total_customers"] == first.json()["data"]["total_customers"] + 1

@@ -55,6 +55,16 @@ class SparkScan:
         return SparkColumns(self.plan)
 
 
+def check_location(location: str) -> None:
+    """Raise the DuckDB path's error for a file location of unknown type or naming no file."""
+    if location.startswith(TABLE_PREFIX):
+        return
+    file_kind(location)
+    local = local_path(location)
+    if local is not None:
+        expand_files(local)
+
+
 def read_scan(
     spark: SparkSession, location: str, mapping: Mapping[str, str], columns: Sequence[Column]
 ) -> SparkScan:

@@ -16,6 +16,7 @@ from segcli.engine.spark import behavior as spark_behavior
 from segcli.engine.spark.load import (
     Groups,
     SparkScan,
+    check_location,
     check_window,
     open_items,
     open_sales,
@@ -76,7 +77,11 @@ def loaded(settings: Settings, request: ReportRequest, scope: Scope) -> Iterator
     with spark_errors(settings.source):
         try:
             scan = open_sales(session, settings.source, settings.columns)
-            items_scan = open_items(session, settings.items, settings.columns) if settings.items else None
+            items_scan = None
+            if settings.items and request.method == "behavior":
+                items_scan = open_items(session, settings.items, settings.columns)
+            elif settings.items:
+                check_location(settings.items)  # named but unused: it must still exist, as on DuckDB
             if request.method == "behavior":
                 behavior.require_inputs(cast("Source", _Inputs(settings.source, scan, items_scan)))
             window = window_frame(scan, scope, settings.business_id).persist()
