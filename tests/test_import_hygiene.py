@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("duckdb", "pyarrow", "fpdf", "fastapi", "uvicorn", "pandas")
+HEAVY = ("duckdb", "pyarrow", "fpdf", "fastapi", "uvicorn", "pandas", "pyspark")
 UI = ("typer", "rich", "click", "fpdf", "fastapi")
 
 
@@ -34,7 +34,8 @@ def test_segment_help_imports_no_heavy_module() -> None:
 
 def test_engine_imports_no_ui_package() -> None:
     modules = loaded_after(
-        "import segcli.engine.compute, segcli.engine.service, segcli.engine.sources, segcli.engine.generate"
+        "import segcli.engine.compute, segcli.engine.service, segcli.engine.sources, segcli.engine.generate, "
+        "segcli.engine.spark.report, segcli.engine.spark.customers"
     )
     assert "segcli" in modules
     assert not modules & set(UI)
