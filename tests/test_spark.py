@@ -313,3 +313,23 @@ def test_cached_spark_report_is_served_again(spark: Any, cli: Any, tmp_path: Pat
     with sales.open("a") as out:
         out.write("900,1,10,c99,2026-11-20,5.00,,completed,web\n")
     assert cli(*args).json()["data"]["total_customers"] == first.json()["data"]["total_customers"] + 1
+
+
+def test_spark_settings_from_config_and_environment(cli: Any, tmp_path: Path) -> None:
+    from segcli.engine.errors import InvalidParameter
+    from segcli.engine.settings import load_settings
+
+    config = tmp_path / "segcli.toml"
+    config.write_text(
+        'engine = "spark"\n[spark]\nmaster = "local[3]"\n"spark.sql.shuffle.partitions" = 8\n'
+        '"spark.sql.ansi.enabled" = true\n'
+    )
+    settings = load_settings(str(config))
+    assert (settings.engine, settings.spark_master, settings.spark_remote) == ("spark", "local[3]", None)
+    assert settings.spark_conf == {"spark.sql.shuffle.partitions": "8", "spark.sql.ansi.enabled": "true"}
+    assert load_settings(str(config), engine="duckdb").engine == "duckdb"  # the command line wins
+    config.write_text('[spark]\nexecutor = { memory = "8g" }\n')
+    with pytest.raises(InvalidParameter, match="'spark.executor' must be a string, number or boolean"):
+        load_settings(str(config))
+    run = cli(*report(SMALL_SALES), env={"SEGCLI_ENGINE": "flink"})
+    assert (run.exit_code, run.stderr) == (2, "Invalid engine 'flink'. Must be one of: duckdb, spark\n")
