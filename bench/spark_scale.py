@@ -111,8 +111,10 @@ def measure(customers: int, master: str, folder: Path) -> list[str]:
     duck = compute_report(source_from_settings(settings), compared, settings.tables)
     rows.append(f"| {customers:,} | DuckDB, same report (in process) | {time.perf_counter() - t:.1f} | | | |")
     same = duck.to_body() == state["report"].to_body()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     rows.append(
-        f"| {customers:,} | identical JSON: {same}; single-partition gathers: {len(gathers)} | | | | |"
+        f"| {customers:,} | identical JSON: {same}; single-partition gathers: {len(gathers)}; "
+        f"{state['n']:,} customers in the window; load average {load} | | | | |"
     )
     spark.stop()
     return rows

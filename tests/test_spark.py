@@ -119,7 +119,8 @@ def test_customer_list_written_by_the_executors(spark: Any, cli: Any, tmp_path: 
     out.write_text("an older list")  # replaced whole
     run = cli(*args, "--engine", "spark", "--format", "parquet", "--output", out)
     assert run.exit_code == 0, run.stderr
-    assert out.is_dir() and (out / "_SUCCESS").exists()
+    assert out.is_dir()
+    assert (out / "_SUCCESS").exists()
     assert [p.name for p in tmp_path.iterdir() if "segcli-" in p.name] == []  # no staging left
     duck = pq.read_table(tmp_path / "duck.parquet").to_pylist()
     written = ds.dataset(out, format="parquet").to_table().to_pylist()
@@ -156,7 +157,8 @@ def test_bad_data_gives_the_same_error(spark: Any, cli: Any, tmp_path: Path, cas
     duck, spark_run = both(cli, *report(path, "--storefront-id", "3"))
     assert duck.exit_code == 1, duck.stdout
     assert (spark_run.exit_code, spark_run.stdout, spark_run.stderr) == (1, "", duck.stderr)
-    assert duck.stderr.startswith(f"{path}: ") and duck.stderr.count("\n") == 1
+    assert duck.stderr.startswith(f"{path}: ")
+    assert duck.stderr.count("\n") == 1
 
 
 def test_bad_source_paths(spark: Any, cli: Any, tmp_path: Path) -> None:
@@ -188,7 +190,7 @@ def test_generated_data(
     folder = tmp_path_factory.mktemp("generated")
     sales, _ = generate(cli, folder, customers, seed)
     assert_same(cli, *report(sales, "--days", str(days), "--method", method, "--compare"))
-    listed = [
+    listed: list[str | Path] = [
         "customers",
         "--source",
         sales,
@@ -267,7 +269,8 @@ def test_missing_java_is_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(session, "_java_found", lambda: False)
     run = cli(*report(SMALL_SALES, "--engine", "spark"))
     assert run.exit_code == 1
-    assert run.stderr.startswith("--engine spark needs Java 17 or later") and run.stderr.count("\n") == 1
+    assert run.stderr.startswith("--engine spark needs Java 17 or later")
+    assert run.stderr.count("\n") == 1
 
 
 def test_missing_pyspark_is_one_line(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -329,7 +332,7 @@ def test_spark_settings_from_config_and_environment(cli: Any, tmp_path: Path) ->
     assert settings.spark_conf == {"spark.sql.shuffle.partitions": "8", "spark.sql.ansi.enabled": "true"}
     assert load_settings(str(config), engine="duckdb").engine == "duckdb"  # the command line wins
     config.write_text('[spark]\nexecutor = { memory = "8g" }\n')
-    with pytest.raises(InvalidParameter, match="'spark.executor' must be a string, number or boolean"):
+    with pytest.raises(InvalidParameter, match=r"'spark\.executor' must be a string, number or boolean"):
         load_settings(str(config))
     run = cli(*report(SMALL_SALES), env={"SEGCLI_ENGINE": "flink"})
     assert (run.exit_code, run.stderr) == (2, "Invalid engine 'flink'. Must be one of: duckdb, spark\n")
