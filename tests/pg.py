@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from segcli.engine.postgres import redact
+from segcli.engine.sources.pg_catalog import redact
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from segcli.engine.behavior import PROFILE_SQL
 from segcli.engine.compute import ReportRequest, compute_report
 from segcli.engine.db import connect
+from segcli.engine.methods.behavior import PROFILE_SQL
 from segcli.engine.segments import default_tables
 from segcli.engine.sources import FileSource
 from tests.conftest import AS_OF, FIXTURES

@@ -16,7 +16,14 @@ from typing import Any
 import diskcache
 import pytest
 
-from segcli.engine.cache import KEY_PREFIX, STATS_PREFIX, ReportCache, cache_key, report_fingerprint
+from segcli.engine.cache import (
+    ENTRY_FORMAT,
+    KEY_PREFIX,
+    STATS_PREFIX,
+    ReportCache,
+    cache_key,
+    report_fingerprint,
+)
 from segcli.engine.compute import ReportRequest
 from segcli.engine.service import get_report, source_from_settings
 from segcli.engine.settings import load_settings, user_cache_dir
@@ -302,7 +309,7 @@ def test_unreadable_entries_are_misses_with_one_warning(tmp_path):
     with diskcache.Cache(str(tmp_path)) as db:
         for request in requests:
             entry = {
-                "format": 1,
+                "format": ENTRY_FORMAT,
                 "fingerprint": report_fingerprint(settings, request, source),
                 "created": 1_000_000.0,
                 "report": b"\x80\x05 not a pickle",

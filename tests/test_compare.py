@@ -274,8 +274,9 @@ def test_migration_rows_and_columns_add_up(sales: list[Any], method: str, days: 
     assert report.segments == plain.segments
     assert report.insights == plain.insights
     assert report.comparison is not None
-    rows = report.comparison["segments"]
-    for matrix in report.comparison["migration"]:
+    comparison = report.comparison.to_dict()
+    rows = comparison["segments"]
+    for matrix in comparison["migration"]:
         facet = matrix["facet"]
         before = {r["segment_name"]: r["previous_customer_count"] for r in rows if r.get("facet") == facet}
         now = {s.name: s.customer_count for s in report.segments if s.facet == facet}
@@ -290,7 +291,7 @@ def test_migration_rows_and_columns_add_up(sales: list[Any], method: str, days: 
         assert new_row["customers"][-1] == 0
         # new + stayers/movers = customers now; stayers/movers + lapsed = customers before
         lapsed = sum(r["customers"][-1] for r in matrix["rows"])
-        assert sum(before.values()) == report.comparison["previous_total_customers"]
+        assert sum(before.values()) == comparison["previous_total_customers"]
         assert report.total_customers - new_row["total"] == sum(before.values()) - lapsed
 
 
@@ -299,6 +300,6 @@ def test_migration_without_previous_data_is_all_new(method: str) -> None:
     request = ReportRequest(business_id=1, as_of=AS_OF, method=method, days=70, compare=True)
     report = compute_report(FileSource(str(VALUE)), request, default_tables())
     assert report.comparison is not None
-    (matrix,) = report.comparison["migration"]
+    (matrix,) = report.comparison.to_dict()["migration"]
     assert all(r["total"] == 0 for r in matrix["rows"][:-1])
     assert matrix["rows"][-1]["total"] == report.total_customers == 12  # c01..c12, c13 cancelled

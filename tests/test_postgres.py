@@ -14,9 +14,10 @@ from segcli.engine.compute import ReportRequest, compute_report
 from segcli.engine.db import connect
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.generate import generate
-from segcli.engine.postgres import PostgresSource, redact
 from segcli.engine.segments import default_tables
 from segcli.engine.sources import FileSource, Scope
+from segcli.engine.sources.pg_catalog import redact
+from segcli.engine.sources.postgres import PostgresSource
 from tests.conftest import AS_OF
 from tests.pg import PgServer, free_port, ingest, query, with_database
 

@@ -104,7 +104,7 @@ def test_report_does_not_depend_on_row_order(sales: list[Sale], seed: int) -> No
 @given(values=st.lists(st.integers(0, 6), min_size=1, max_size=40))
 def test_closed_form_quintile_equals_tie_aware_ntile_sql(values: list[int]) -> None:
     """SPEC's SQL definition (NTILE then MIN over the tie group) against the engine's closed form."""
-    from segcli.engine.rfm import SCORED_CUSTOMERS_SQL
+    from segcli.engine.methods.scored import SCORED_CUSTOMERS_SQL
 
     con = connect()
     con.execute(

@@ -14,7 +14,7 @@ from segcli.engine.db import connect
 from segcli.engine.errors import SourceError
 from segcli.engine.generate import generate
 from segcli.engine.sources import FileSource, Scope
-from segcli.engine.warehouse import WarehouseSource
+from segcli.engine.sources.warehouse import WarehouseSource
 from tests.conftest import AS_OF
 
 HEADER = "sale_id,business_id,customer_id,sale_date,total_amount,status\n"

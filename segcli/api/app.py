@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from segcli import __version__
 from segcli.api.middleware import AccessLog
-from segcli.api.schema import QUERY_PARAMETERS, RESPONSES, Health
+from segcli.api.schema import RESPONSES, Health, query_parameters
 from segcli.engine.cache import cache_for
 from segcli.engine.compute import ReportRequest
 from segcli.engine.errors import InvalidParameter
@@ -29,7 +29,7 @@ from segcli.engine.report import Report
 from segcli.engine.service import get_report, source_from_settings
 from segcli.engine.settings import Settings, load_settings
 from segcli.engine.tokens import TokenFile, TokenRecord, Tokens
-from segcli.render import Renderer, get_renderer
+from segcli.render import Renderer, RenderSettings, get_renderer
 
 ENDPOINT = "/api/reports/customers/segmentation/"
 PARAM_NAMES = (
@@ -63,6 +63,7 @@ def create_app(
     )
     current_tokens = tokens if tokens is not None else TokenFile(settings.resolved_tokens_file).current
     rendered = RenderedResponses()
+    render_settings = RenderSettings.from_environ(os.environ, to_terminal=False)
     bearer = HTTPBearer(auto_error=False, description="A token made by `segcli token create`.")
 
     def authenticate(credentials: HTTPAuthorizationCredentials | None) -> TokenRecord:
@@ -91,7 +92,7 @@ def create_app(
             tables=settings.tables,
         )
         compare = parse_compare(query.get("compare"))
-        renderer = get_renderer(params.export_format or "json")
+        renderer = get_renderer(params.export_format or "json", render_settings)
         report_request = ReportRequest.from_params(
             params, business_id=record.business_id, as_of=as_of, timezone=settings.timezone, compare=compare
         )
@@ -128,7 +129,7 @@ def create_app(
         methods=["GET"],
         response_class=Response,
         responses=RESPONSES,
-        openapi_extra={"parameters": QUERY_PARAMETERS},
+        openapi_extra={"parameters": query_parameters()},
         operation_id="customer_segmentation",
         summary="Customer segmentation report",
     )

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from segcli.engine.methods import method_names
 from segcli.engine.params import DEFAULT_DAYS, DEFAULT_METHOD, EXPORT_FORMATS, MAX_DAYS
-from segcli.engine.segments import METHODS
 
 FacetName = Literal["category", "channel", "season"]
 
@@ -165,14 +165,23 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 
-# Declared for the documentation only: the endpoint reads the raw query string itself, so that
-# every invalid value gets the replaced API's 400 message (never FastAPI's 422).
-QUERY_PARAMETERS = [
-    _query(
-        "segmentation_method",
-        {"type": "string", "enum": list(METHODS), "default": DEFAULT_METHOD},
-        "Segmentation method.",
-    ),
+def query_parameters() -> list[dict[str, Any]]:
+    """The endpoint's query parameters, the method enum from the registry at the time the app is built.
+
+    Declared for the documentation only: the endpoint reads the raw query string itself, so that
+    every invalid value gets the replaced API's 400 message (never FastAPI's 422).
+    """
+    return [
+        _query(
+            "segmentation_method",
+            {"type": "string", "enum": list(method_names()), "default": DEFAULT_METHOD},
+            "Segmentation method.",
+        ),
+        *_QUERY_PARAMETERS,
+    ]
+
+
+_QUERY_PARAMETERS = [
     _query(
         "days",
         {"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},

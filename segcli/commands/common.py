@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +14,7 @@ from segcli.engine.atomic import atomic_write
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.params import ReportParams, validate_params
 from segcli.engine.settings import Settings, load_settings, parse_map
+from segcli.render import RenderSettings
 
 if TYPE_CHECKING:
     from segcli.engine.compute import ReportRequest
@@ -75,6 +78,12 @@ def parse_as_of(value: str | None) -> date | None:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def render_settings(output: str | None, environ: Mapping[str, str] | None = None) -> RenderSettings:
+    """What renderers need, resolved once from the environment and where the output goes."""
+    to_terminal = (output is None or output == "-") and stdout_is_terminal()
+    return RenderSettings.from_environ(os.environ if environ is None else environ, to_terminal)
 
 
 def pick_format(

@@ -39,7 +39,7 @@ def load(
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
     from segcli.engine.service import source_from_settings
-    from segcli.engine.warehouse import load_warehouse
+    from segcli.engine.sources.warehouse import load_warehouse
 
     settings = resolve_settings(
         config,

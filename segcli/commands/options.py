@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from segcli.engine.methods import method_names
 from segcli.render import format_names
 from segcli.render.customers import LIST_WRITERS
 
@@ -41,7 +42,7 @@ MethodOpt = Annotated[
     typer.Option(
         "--method",
         "-m",
-        help="Segmentation method: rfm, value or behavior. \\[default: rfm]",
+        help=f"Segmentation method: {', '.join(method_names()[:-1])} or {method_names()[-1]}. \\[default: rfm]",
         show_default=False,
     ),
 ]

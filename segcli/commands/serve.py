@@ -5,30 +5,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from segcli.commands.common import cache_values, parse_as_of
-from segcli.commands.options import (
-    BusinessOpt,
-    CacheDirOpt,
-    CacheTtlOpt,
-    ConfigOpt,
-    EngineOpt,
-    ItemsOpt,
-    ItemsTableOpt,
-    MapOpt,
-    NoCacheOpt,
-    SalesTableOpt,
-    SourceOpt,
-    SparkMasterOpt,
-    SparkRemoteOpt,
-    TimezoneOpt,
-    TokensFileOpt,
-)
+from segcli.commands.common import parse_as_of
+from segcli.commands.groups import CacheOptions, OptionGroup, SettingsOptions, option_groups
+from segcli.commands.options import TokensFileOpt
 from segcli.engine.errors import InvalidParameter, SegcliError
-from segcli.engine.settings import Settings, parse_map
+from segcli.engine.settings import Settings
 
 if TYPE_CHECKING:
     from segcli.api.app import ServeOptions
@@ -53,20 +39,10 @@ def log_config() -> dict[str, Any]:
     }
 
 
-def serve(
-    source: SourceOpt = None,
-    items: ItemsOpt = None,
-    business_id: BusinessOpt = None,
-    timezone: TimezoneOpt = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            help="Pin the report date YYYY-MM-DD (demos, checks). \\[default: today in --timezone, per request]",
-            envvar="SEGCLI_AS_OF",
-            show_default=False,
-        ),
-    ] = None,
+@dataclass(frozen=True)
+class ServerOptions(OptionGroup):
+    """Where and how the server listens, and whose tokens it accepts."""
+
     host: Annotated[
         str | None,
         typer.Option(
@@ -75,7 +51,7 @@ def serve(
             envvar="SEGCLI_HOST",
             show_default=False,
         ),
-    ] = None,
+    ] = None
     port: Annotated[
         int | None,
         typer.Option(
@@ -85,7 +61,7 @@ def serve(
             envvar="SEGCLI_PORT",
             show_default=False,
         ),
-    ] = None,
+    ] = None
     workers: Annotated[
         int | None,
         typer.Option(
@@ -95,8 +71,32 @@ def serve(
             envvar="SEGCLI_WORKERS",
             show_default=False,
         ),
+    ] = None
+    tokens_file: TokensFileOpt = None
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "host": self.host,
+            "port": self.port,
+            "workers": self.workers,
+            "tokens_file": self.tokens_file,
+        }
+
+
+@option_groups
+def serve(
+    *,
+    inputs: SettingsOptions,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Pin the report date YYYY-MM-DD (demos, checks). \\[default: today in --timezone, per request]",
+            envvar="SEGCLI_AS_OF",
+            show_default=False,
+        ),
     ] = None,
-    tokens_file: TokensFileOpt = None,
+    server: ServerOptions,
     get: Annotated[
         str | None,
         typer.Option(
@@ -115,37 +115,13 @@ def serve(
             show_default=False,
         ),
     ] = None,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = None,
-    map_pairs: MapOpt = None,
-    sales_table: SalesTableOpt = None,
-    items_table: ItemsTableOpt = None,
-    config: ConfigOpt = None,
-    engine: EngineOpt = None,
-    spark_master: SparkMasterOpt = None,
-    spark_remote: SparkRemoteOpt = None,
+    cache: CacheOptions,
 ) -> None:
     """Serve GET /api/reports/customers/segmentation/ (the existing API's contract) with uvicorn."""
     from segcli.api.app import ServeOptions
 
-    values = {
-        "source": source,
-        "items": items,
-        "business_id": business_id,
-        "timezone": timezone,
-        "host": host,
-        "port": port,
-        "workers": workers,
-        "tokens_file": tokens_file,
-        "sales_table": sales_table,
-        "items_table": items_table,
-        "engine": engine,
-        "spark_master": spark_master,
-        "spark_remote": spark_remote,
-        **cache_values(no_cache, False, cache_dir, cache_ttl),
-    }
-    options = ServeOptions(config, parse_map(map_pairs or []), values, parse_as_of(as_of))
+    values = {**inputs.values(), **server.values(), **cache.values()}
+    options = ServeOptions(inputs.config, inputs.columns(), values, parse_as_of(as_of))
     settings = options.settings()
     if get is not None:
         get_once(settings, options, get, token)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 KEY_PREFIX = "customer_segmentation:"
 KEY_FORMAT = KEY_PREFIX + "{business_id}:{start_date}:{end_date}:{method}:{storefront_id}"
-ENTRY_FORMAT = 1  # bump when the Report model changes shape: older entries become plain misses
+ENTRY_FORMAT = 2  # bump when the Report model changes shape: older entries become plain misses
 LOCK_PREFIX = "segcli:lock:"
 STATS_PREFIX = "segcli:stats:"
 LOCK_EXPIRE = 300  # seconds; a holder that died blocks the key's waiters at most this long

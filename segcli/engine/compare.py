@@ -7,13 +7,15 @@ current one's, so a customer without a previous row is "new" and one without a c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix, MigrationRow, SegmentChange
+from segcli.engine.engines.base import Query
 from segcli.engine.report import (
     CENT,
     TENTH,
@@ -27,19 +29,22 @@ from segcli.engine.report import (
 )
 
 if TYPE_CHECKING:
-    import duckdb
+    from segcli.engine.engines.base import Executor
 
-NEW = "new"
-LAPSED = "lapsed"
+__all__ = ["LAPSED", "NEW", "Comparison", "build_comparison", "change_pct", "previous_period"]
+
 CURRENT, PREVIOUS = "now", "prev"
 
-_FLOWS_SQL = """
+FLOWS = Query(
+    "compare.flows",
+    """
 SELECT coalesce(p.facet, n.facet) AS facet, p.segment_code AS from_code, n.segment_code AS to_code,
        count(*) AS customers
 FROM members_prev p
 FULL JOIN members_now n ON p.customer_id = n.customer_id AND p.facet = n.facet
 GROUP BY ALL
-"""
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,9 @@ def previous_period(period: Period) -> Period:
     return Period(end - timedelta(days=period.days - 1), end, period.days)
 
 
-def create_members(con: duckdb.DuckDBPyConnection, tag: str, select: str, params: dict[str, Any]) -> None:
-    """Store one window's (customer_id, facet, segment_code) rows as `members_<tag>`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE members_{tag} AS {select}", params)
-
-
-def migration_flows(con: duckdb.DuckDBPyConnection) -> list[Flow]:
+def migration_flows(ex: Executor) -> list[Flow]:
     """Customers per (facet, previous segment, current segment), from the two members tables."""
-    rows = con.execute(_FLOWS_SQL).fetchall()
+    rows = ex.rows(FLOWS)
     return [Flow(facet or None, a, b, n) for facet, a, b, n in rows]
 
 
@@ -125,7 +125,7 @@ def _facets(*windows: Iterable[SegmentResult]) -> list[str | None]:
 
 def segment_rows(
     current: tuple[SegmentResult, ...], previous: tuple[SegmentResult, ...]
-) -> list[dict[str, Any]]:
+) -> list[SegmentChange]:
     """Per segment: before, now and the change; segments only in the previous window come last in their facet."""
     before = {_key(s): s for s in previous}
     now_keys = {_key(s) for s in current}
@@ -138,24 +138,25 @@ def segment_rows(
             is_now = _key(s) in now_keys
             cur_count, cur_revenue = (s.customer_count, s.revenue) if is_now else (0, Decimal(0))
             old_count, old_revenue = (old.customer_count, old.revenue) if old else (0, Decimal(0))
-            row: dict[str, Any] = {"segment_name": s.name, "segment_code": s.code}
-            if facet is not None:
-                row["facet"] = facet
-            row.update(
-                previous_customer_count=old_count,
-                customer_count=cur_count,
-                customer_change_pct=change_pct(cur_count, old_count),
-                previous_revenue=round_to(old_revenue, CENT),
-                revenue=round_to(cur_revenue, CENT),
-                revenue_change_pct=change_pct(cur_revenue, old_revenue),
+            rows.append(
+                SegmentChange(
+                    segment_name=s.name,
+                    segment_code=s.code,
+                    facet=facet,
+                    previous_customer_count=old_count,
+                    customer_count=cur_count,
+                    customer_change_pct=change_pct(cur_count, old_count),
+                    previous_revenue=round_to(old_revenue, CENT),
+                    revenue=round_to(cur_revenue, CENT),
+                    revenue_change_pct=change_pct(cur_revenue, old_revenue),
+                )
             )
-            rows.append(row)
     return rows
 
 
 def migration_matrices(
     current: tuple[SegmentResult, ...], previous: tuple[SegmentResult, ...], flows: list[Flow]
-) -> list[dict[str, Any]]:
+) -> list[MigrationMatrix]:
     """One matrix per facet: rows are previous segments plus "new", columns current segments plus "lapsed"."""
     counts = {(f.facet, f.from_code, f.to_code): f.customers for f in flows}
     matrices = []
@@ -170,23 +171,10 @@ def migration_matrices(
             key=lambda s: now_codes.index(s.code) if s.code in now_codes else len(now_codes),
         )
         for name, code in [(s.name, s.code) for s in was] + [(NEW, None)]:
-            cells = [counts.get((facet, code, c), 0) for c in columns]
-            rows.append({"from_segment": name, "customers": cells, "total": sum(cells)})
-        matrices.append({"facet": facet, "columns": [s.name for s in to] + [LAPSED], "rows": rows})
+            cells = tuple(counts.get((facet, code, c), 0) for c in columns)
+            rows.append(MigrationRow(name, cells, sum(cells)))
+        matrices.append(MigrationMatrix(facet, (*(s.name for s in to), LAPSED), tuple(rows)))
     return matrices
-
-
-def migration_summary(matrix: Mapping[str, Any]) -> dict[str, int]:
-    """Customers who stayed in their segment, moved to another, are new, and lapsed, in one matrix."""
-    columns: list[str] = matrix["columns"][:-1]
-    rows = matrix["rows"]
-    stayed = sum(
-        r["customers"][columns.index(r["from_segment"])] for r in rows if r["from_segment"] in columns
-    )
-    lapsed = sum(r["customers"][-1] for r in rows)
-    before = sum(r["total"] for r in rows if r["from_segment"] != NEW)
-    new = sum(r["total"] for r in rows if r["from_segment"] == NEW)
-    return {"stayed": stayed, "moved": before - stayed - lapsed, "new": new, "lapsed": lapsed}
 
 
 def build_comparison(
@@ -194,18 +182,19 @@ def build_comparison(
     current: tuple[SegmentResult, ...],
     previous: tuple[SegmentResult, ...],
     flows: list[Flow],
-) -> dict[str, Any]:
-    """The additive `data.comparison` object of a report."""
-    before = previous_period(period)
-    partition = first_facet(previous)
-    return {
-        "previous_period": {
-            "start_date": before.start_date.isoformat(),
-            "end_date": before.end_date.isoformat(),
-            "days": before.days,
-        },
-        "previous_total_customers": sum(s.customer_count for s in partition),
-        "previous_total_revenue": round_to(sum((s.revenue for s in partition), Decimal(0)), CENT),
-        "segments": segment_rows(current, previous),
-        "migration": migration_matrices(current, previous, flows),
-    }
+) -> Comparison:
+    """The additive `data.comparison` of a report."""
+    before, now = first_facet(previous), first_facet(current)
+    old_customers = sum(s.customer_count for s in before)
+    old_revenue = round_to(sum((s.revenue for s in before), Decimal(0)), CENT)
+    customers = sum(s.customer_count for s in now)
+    revenue = round_to(sum((s.revenue for s in now), Decimal(0)), CENT)
+    return Comparison(
+        previous_period=previous_period(period),
+        previous_total_customers=old_customers,
+        previous_total_revenue=old_revenue,
+        segments=tuple(segment_rows(current, previous)),
+        migration=tuple(migration_matrices(current, previous, flows)),
+        customer_change_pct=change_pct(customers, old_customers),
+        revenue_change_pct=change_pct(revenue, old_revenue),
+    )

@@ -1,17 +1,18 @@
-"""Build a report: load the window from a source, score it in DuckDB, sum segments exactly."""
+"""Build a report: load the window from a source, run the method's queries on an engine, sum exactly."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from segcli.engine import behavior, compare, rfm
-from segcli.engine.db import connect, duckdb_errors
-from segcli.engine.params import ReportParams, check_segment_filter
+from segcli.engine import compare
+from segcli.engine.engines.base import Query
+from segcli.engine.engines.duckdb import duckdb_engine
+from segcli.engine.methods import get_method
+from segcli.engine.params import DEFAULT_METHOD, ReportParams
 from segcli.engine.report import (
     EXCLUDED_STATUSES,
     INCLUDED_STATUSES,
@@ -19,14 +20,27 @@ from segcli.engine.report import (
     Period,
     Report,
     SegmentResult,
-    rfm_insights,
 )
-from segcli.engine.segments import Scores, SegmentTable
+from segcli.engine.segments import SegmentTable
 from segcli.engine.sources import Scope, Source
 
 if TYPE_CHECKING:
-    import duckdb
     import pyarrow
+
+    from segcli.engine.engines.base import Executor
+    from segcli.engine.methods.base import Method
+
+# Per status and anonymity, the rows of the business dated in the window (counted by the source).
+DATA_QUALITY = Query(
+    "quality.counts",
+    """
+SELECT status, anonymous, CAST(sum(rows) AS BIGINT) AS rows
+FROM window_quality
+WHERE sale_date BETWEEN $start AND $end
+GROUP BY ALL
+ORDER BY status, anonymous
+""",
+)
 
 
 def today_in(timezone: str) -> date:
@@ -40,7 +54,7 @@ class ReportRequest:
 
     business_id: int
     as_of: date
-    method: str = "rfm"
+    method: str = DEFAULT_METHOD
     days: int = 90
     storefront_id: int | None = None
     timezone: str = "UTC"
@@ -77,8 +91,8 @@ class ReportRequest:
 
     @property
     def needs_previous(self) -> bool:
-        """Whether the previous window is computed: on request, and always for value and behavior."""
-        return self.compare or self.method in ("value", "behavior")
+        """Whether the previous window is computed: on request, and always when the method's insights compare."""
+        return self.compare or get_method(self.method).needs_previous
 
     @property
     def load_scope(self) -> Scope:
@@ -93,13 +107,12 @@ class ReportRequest:
         return {"start": period.start_date, "end": period.end_date, "days": period.days}
 
 
-def data_quality(con: duckdb.DuckDBPyConnection, params: Mapping[str, Any]) -> DataQuality:
+def data_quality(ex: Executor, params: Mapping[str, Any]) -> DataQuality:
     """Count what happened to each row of the business dated in the window."""
-    rows = con.execute(rfm.DATA_QUALITY_SQL, {"start": params["start"], "end": params["end"]}).fetchall()
-    return quality_from_rows(rows)
+    return quality_from_rows(ex.rows(DATA_QUALITY, {"start": params["start"], "end": params["end"]}))
 
 
-def quality_from_rows(rows: Iterable[tuple[str, bool, int]]) -> DataQuality:
+def quality_from_rows(rows: Iterable[tuple[Any, ...]]) -> DataQuality:
     """The data-quality summary from (normalised status, anonymous, rows) counts (any engine)."""
     read = in_scope = anonymous = 0
     excluded: dict[str, int] = {}
@@ -120,89 +133,29 @@ def quality_from_rows(rows: Iterable[tuple[str, bool, int]]) -> DataQuality:
     )
 
 
-def empty_segments(table: SegmentTable) -> list[SegmentResult]:
-    """Every segment of a table with zero members, in table order."""
-    return [
-        SegmentResult(
-            name=s.name,
-            code=s.code,
-            description=s.description,
-            actions=s.actions,
-            scores=s.scores if table.method == "rfm" else None,
-            facet=s.facet,
-        )
-        for s in table.segments
-    ]
+def build_report(ex: Executor, method: Method, request: ReportRequest, table: SegmentTable | None) -> Report:
+    """The report of a request from the window tables already loaded into the engine."""
+    quality = data_quality(ex, request.window_params())
+    now = request.window_params()
+    segments = method.window_segments(ex, now, table, compare.CURRENT, request.compare)
+    previous: tuple[Any, ...] = ()
+    if request.needs_previous:
+        before = request.window_params(previous=True)
+        previous = method.window_segments(ex, before, table, compare.PREVIOUS, request.compare)
+    flows = compare.migration_flows(ex) if request.compare else []
+    return report_from_windows(method, request, table, quality, segments, previous, flows)
 
 
-def scored_segments(
-    con: duckdb.DuckDBPyConnection, params: Mapping[str, Any], table: SegmentTable
-) -> tuple[SegmentResult, ...]:
-    """Segments of a scored method (rfm, value), summed exactly from the score summary."""
-    return segments_from_summary(rfm.score_summary(con, params), table)
-
-
-def segments_from_summary(
-    summary: Iterable[tuple[Scores, int, int, Any, int]], table: SegmentTable
-) -> tuple[SegmentResult, ...]:
-    """A table's segments summed exactly from (scores, customers, sales, revenue, days_since_sum) rows."""
-    segments = empty_segments(table)
-    for scores, customers, sales, revenue, days_sum in summary:
-        index = table.assign(scores)
-        segments[index] = segments[index].add(customers, sales, Decimal(revenue), days_sum)
-    return tuple(segments)
-
-
-def window_segments(
-    con: duckdb.DuckDBPyConnection,
+def report_from_windows(
+    method: Method,
     request: ReportRequest,
-    tables: Mapping[str, SegmentTable],
-    previous: bool = False,
-) -> tuple[SegmentResult, ...]:
-    """One window's segments; with `request.compare`, also its members table for the migration."""
-    params = request.window_params(previous)
-    tag = compare.PREVIOUS if previous else compare.CURRENT
-    if request.method == "behavior":
-        return behavior.window_segments(con, params, tag, members=request.compare)
-    table = tables[request.method]
-    if request.compare:
-        members = f"SELECT customer_id, '' AS facet, segment_code FROM ({rfm.customers_sql(table)})"
-        compare.create_members(con, tag, members, params)
-    return scored_segments(con, params, table)
-
-
-def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
-    """Compute a whole, unfiltered report from a source (no cache)."""
-    if request.method == "behavior":
-        behavior.require_inputs(source)
-    con = connect(request.timezone)
-    try:
-        scope = request.load_scope
-        source.load_window(con, scope)
-        if request.method == "behavior":
-            source.load_items(con, scope)
-        with duckdb_errors(source.label):
-            quality = data_quality(con, request.window_params())
-            segments = window_segments(con, request, tables)
-            previous = window_segments(con, request, tables, previous=True) if request.needs_previous else ()
-            flows = compare.migration_flows(con) if request.compare else []
-    finally:
-        con.close()
-    return assemble_report(request, segments, previous, quality, flows)
-
-
-def assemble_report(
-    request: ReportRequest,
+    table: SegmentTable | None,
+    quality: DataQuality,
     segments: tuple[SegmentResult, ...],
     previous: tuple[SegmentResult, ...],
-    quality: DataQuality,
     flows: list[compare.Flow],
 ) -> Report:
-    """The report of computed windows: insights, and the comparison when requested (any engine)."""
-    if request.method == "rfm":
-        insights = rfm_insights(segments)
-    else:
-        insights = compare.comparative_insights(segments, previous)
+    """The report of computed windows: insights, notes, and the comparison when requested (any engine)."""
     return Report(
         method=request.method,
         business_id=request.business_id,
@@ -210,12 +163,22 @@ def assemble_report(
         timezone=request.timezone,
         period=request.period,
         segments=segments,
-        insights=insights,
+        insights=method.insights(segments, previous, table),
         data_quality=quality,
         comparison=(
             compare.build_comparison(request.period, segments, previous, flows) if request.compare else None
         ),
+        notes=method.notes(request.period),
     )
+
+
+def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
+    """Compute a whole, unfiltered report from a source (no cache)."""
+    method = get_method(request.method)
+    method.check_source(source)
+    with duckdb_engine(request.timezone, source.label) as ex:
+        ex.load(source, request.load_scope, items=method.needs_items)
+        return build_report(ex, method, request, tables.get(method.name))
 
 
 def customer_table(
@@ -225,36 +188,8 @@ def customer_table(
     params: ReportParams | None = None,
 ) -> pyarrow.Table:
     """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment."""
-    name = params.segment_name if params is not None else None
-    code = params.segment_code if params is not None else None
-    if request.method == "behavior":
-        behavior.require_inputs(source)
-        name_columns, code_columns = behavior.list_columns(request.days)
-    else:
-        name_columns, code_columns = ["seg.segment_name"], ["seg.segment_code"]
-    conditions = ["TRUE"]
-    if name is not None:
-        conditions.append(f"$segment_name IN ({', '.join(name_columns)})")
-    if code is not None:
-        conditions.append(f"$segment_code IN ({', '.join(code_columns)})")
-    where = " AND ".join(conditions)
-    filters = {k: v for k, v in (("segment_name", name), ("segment_code", code)) if v is not None}
-    con = connect(request.timezone)
-    try:
-        source.load_window(con, request.scope)
-        if request.method == "behavior":
-            source.load_items(con, request.scope)
-        with duckdb_errors(source.label):
-            if request.method == "behavior":
-                # the profiles behind the list; its segments (from the data) check the filter
-                segments = behavior.window_segments(
-                    con, request.window_params(), compare.CURRENT, members=False
-                )
-                if params is not None:
-                    check_segment_filter(params, [s.name for s in segments], [s.code for s in segments])
-                sql, values = behavior.customers_sql(request.days, where), {"end": request.as_of}
-            else:
-                sql, values = rfm.customers_sql(tables[request.method], where), request.window_params()
-            return con.sql(sql, params={**values, **filters}).to_arrow_table()
-    finally:
-        con.close()
+    method = get_method(request.method)
+    method.check_source(source)
+    with duckdb_engine(request.timezone, source.label) as ex:
+        ex.load(source, request.scope, items=method.needs_items)
+        return method.customers(ex, request.window_params(), tables.get(method.name), params)

@@ -7,6 +7,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from segcli.engine.errors import SourceError
+from segcli.engine.sql import quote_ident
+
+__all__ = ["connect", "duckdb_errors", "first_line", "quote_ident"]
 
 if TYPE_CHECKING:
     import duckdb
@@ -20,11 +23,6 @@ def connect(timezone: str = "UTC", database: str = ":memory:") -> duckdb.DuckDBP
     con.execute("SET TimeZone = $tz", {"tz": timezone})
     con.execute("SET enable_progress_bar = false")  # stdout carries data only; segcli shows its own
     return con
-
-
-def quote_ident(name: str) -> str:
-    """A SQL identifier, quoted; the only way user-supplied names enter SQL."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def first_line(error: BaseException) -> str:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.sources import file_kind, sql_literal
+from segcli.engine.sources import file_kind
+from segcli.engine.sql import sql_literal
 
 if TYPE_CHECKING:
     import duckdb

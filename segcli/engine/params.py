@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.segments import METHODS, SegmentTable
+from segcli.engine.methods import invalid_method_message, method_names
+from segcli.engine.segments import SegmentTable
 
 EXPORT_FORMATS = ("csv", "pdf")
 DEFAULT_METHOD = "rfm"
@@ -65,8 +66,8 @@ def validate_params(
     once the report is known.
     """
     method = DEFAULT_METHOD if segmentation_method is None else segmentation_method
-    if method not in METHODS:
-        raise InvalidParameter(f"Invalid segmentation_method. Must be one of: {', '.join(METHODS)}")
+    if method not in method_names():
+        raise InvalidParameter(invalid_method_message())
 
     n_days = DEFAULT_DAYS if days is None else _as_int(days)
     if n_days is None or not 1 <= n_days <= MAX_DAYS:

@@ -7,9 +7,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segcli.engine.params import ReportParams
+
+if TYPE_CHECKING:
+    from segcli.engine.comparison import Comparison
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
@@ -152,18 +155,6 @@ def first_facet(segments: tuple[SegmentResult, ...]) -> tuple[SegmentResult, ...
     return tuple(s for s in segments if s.facet == facet)
 
 
-def rfm_insights(segments: tuple[SegmentResult, ...]) -> Insights:
-    """SPEC section 3 insights, by segment name, over all segments."""
-    return Insights(
-        highest_revenue_segment=first_largest(segments, lambda s: s.revenue),
-        largest_segment=first_largest(segments, lambda s: s.customer_count),
-        fastest_growing_segment=first_non_empty(
-            segments, ("Potential Loyalists", "Promising", "New Customers")
-        ),
-        needs_attention=first_non_empty(segments, ("At Risk", "Need Attention", "Hibernating")),
-    )
-
-
 @dataclass(frozen=True)
 class DataQuality:
     """What happened to the rows of the business dated in the window."""
@@ -196,7 +187,8 @@ class Report:
     segments: tuple[SegmentResult, ...]
     insights: Insights
     data_quality: DataQuality
-    comparison: Mapping[str, Any] | None = None
+    comparison: Comparison | None = None
+    notes: tuple[str, ...] = ()  # the method's remarks for views (never in the JSON body)
 
     @property
     def total_customers(self) -> int:
@@ -224,12 +216,11 @@ class Report:
             return self.segments
         return tuple(s for s in self.segments if params.wants(s.name, s.code))
 
-    def shown_comparison(self, params: ReportParams | None = None) -> Mapping[str, Any] | None:
+    def shown_comparison(self, params: ReportParams | None = None) -> Comparison | None:
         """The comparison with its per-segment rows filtered like the segments (the matrix stays whole)."""
         if self.comparison is None or params is None:
             return self.comparison
-        rows = [r for r in self.comparison["segments"] if params.wants(r["segment_name"], r["segment_code"])]
-        return {**self.comparison, "segments": rows}
+        return self.comparison.filtered(params.wants)
 
     def to_body(self, params: ReportParams | None = None) -> dict[str, Any]:
         """The HTTP success body: the replaced API's fields first, then segcli's additions."""
@@ -251,5 +242,5 @@ class Report:
         }
         comparison = self.shown_comparison(params)
         if comparison is not None:
-            data["comparison"] = comparison
+            data["comparison"] = comparison.to_dict()
         return {"success": True, "data": data}

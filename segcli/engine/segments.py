@@ -7,15 +7,13 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from segcli.engine.errors import InvalidParameter
 
-METHODS = ("rfm", "value", "behavior")
-SCORED_METHODS = ("rfm", "value")
+ROLES = ("fastest_growing", "needs_attention")  # insights a tagged segment can answer
 SCORE_RANGE = range(1, 6)
 ALL_SCORES = tuple((r, f, m) for r in SCORE_RANGE for f in SCORE_RANGE for m in SCORE_RANGE)
 _CODE_RE = re.compile(r"^R([1-5])F([1-5])M([1-5])$")
@@ -46,6 +44,8 @@ class SegmentDef:
     actions: tuple[str, ...]
     rule: Rule | None = None
     facet: str | None = None
+    role: str | None = None  # one of ROLES: the insight this segment answers when it has customers
+    priority: int = 0  # among segments of one role, lower first (then table order)
 
     @property
     def scores(self) -> Scores | None:
@@ -63,10 +63,11 @@ class SegmentTable:
 
     method: str
     segments: tuple[SegmentDef, ...]
+    _assignment: dict[Scores, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        for scores in ALL_SCORES:
-            self.assign(scores)  # fails early on a table that leaves a combination unplaced
+        # computed once: fails early on a table that leaves a combination unplaced
+        self._assignment.update({scores: _assign(self.segments, scores) for scores in ALL_SCORES})
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -78,11 +79,16 @@ class SegmentTable:
 
     def assign(self, scores: Scores) -> int:
         """Index of the segment a customer with these scores belongs to."""
-        return _assign(self.segments, scores)
+        return self._assignment[scores]
 
     def assignment(self) -> dict[Scores, int]:
         """The segment index of each of the 125 score combinations."""
-        return {scores: self.assign(scores) for scores in ALL_SCORES}
+        return dict(self._assignment)
+
+    def with_role(self, role: str) -> tuple[str, ...]:
+        """Names of the segments tagged with `role`, by priority then table order."""
+        tagged = [(s.priority, i, s.name) for i, s in enumerate(self.segments) if s.role == role]
+        return tuple(name for _, _, name in sorted(tagged))
 
     def fingerprint(self) -> str:
         """A short hash of the table, so reports made with different tables never mix."""
@@ -94,6 +100,7 @@ class SegmentTable:
                     s.description,
                     list(s.actions),
                     s.rule and [s.rule.r, s.rule.f, s.rule.m],
+                    *([s.role, s.priority] if s.role is not None else []),
                 ]
                 for s in self.segments
             ]
@@ -101,7 +108,6 @@ class SegmentTable:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-@cache
 def _assign(segments: tuple[SegmentDef, ...], scores: Scores) -> int:
     for index, segment in enumerate(segments):
         if segment.rule is not None and segment.rule.matches(scores):
@@ -146,9 +152,15 @@ def parse_table(method: str, entries: Sequence[Mapping[str, Any]], origin: str) 
         actions = entry.get("actions", [])
         if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
             raise InvalidParameter(f"{where}: 'actions' must be a list of strings")
-        unknown = set(entry) - {"name", "code", "description", "actions", "r", "f", "m"}
+        unknown = set(entry) - {"name", "code", "description", "actions", "r", "f", "m", "role", "priority"}
         if unknown:
             raise InvalidParameter(f"{where}: unknown key '{sorted(unknown)[0]}'")
+        role = entry.get("role")
+        if role is not None and role not in ROLES:
+            raise InvalidParameter(f"{where}: 'role' must be one of: {', '.join(ROLES)}")
+        priority = entry.get("priority", 0)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise InvalidParameter(f"{where}: 'priority' must be an integer")
         bounds = {k: _bounds(entry[k], where, k) for k in ("r", "f", "m") if k in entry}
         segments.append(
             SegmentDef(
@@ -157,6 +169,8 @@ def parse_table(method: str, entries: Sequence[Mapping[str, Any]], origin: str) 
                 description=str(entry.get("description", "")),
                 actions=tuple(actions),
                 rule=Rule(**bounds) if bounds else None,
+                role=role,
+                priority=priority,
             )
         )
     for attr in ("name", "code"):
@@ -167,24 +181,29 @@ def parse_table(method: str, entries: Sequence[Mapping[str, Any]], origin: str) 
     return SegmentTable(method, tuple(segments))
 
 
-@cache
-def default_tables() -> dict[str, SegmentTable]:
-    """The tables segcli ships with (`segments.toml` next to this module)."""
+def shipped_entries() -> dict[str, Any]:
+    """The entries of the tables segcli ships with (`segments.toml` next to this module), per method."""
     text = resources.files("segcli.engine").joinpath("segments.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    return {method: parse_table(method, data[method], "segments.toml") for method in SCORED_METHODS}
+    return tomllib.loads(text)
+
+
+def default_tables() -> dict[str, SegmentTable]:
+    """The default table of every registered method that has one (built anew: no module-level cache)."""
+    from segcli.engine.methods import registered
+
+    return {m.name: table for m in registered() if (table := m.default_table()) is not None}
 
 
 def tables_from_config(config: Mapping[str, Any], origin: str) -> dict[str, SegmentTable]:
     """The default tables, with any method's table replaced by the config's `[[segments.X]]`."""
-    tables = dict(default_tables())
+    tables = default_tables()
     section = config.get("segments", {})
     if not isinstance(section, dict):
         raise InvalidParameter(f"{origin}: 'segments' must be a table")
     for method, entries in section.items():
-        if method not in SCORED_METHODS:
+        if method not in tables:
             raise InvalidParameter(
-                f"{origin}: segments.{method}: only {', '.join(SCORED_METHODS)} tables can be replaced"
+                f"{origin}: segments.{method}: only {', '.join(tables)} tables can be replaced"
             )
         if not isinstance(entries, list):
             raise InvalidParameter(f"{origin}: segments.{method} must be an array of tables")

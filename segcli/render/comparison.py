@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.behavior import FACET_TITLES
-from segcli.engine.compare import LAPSED, NEW, change_pct, migration_summary
-from segcli.render.table import money
+from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix
+from segcli.engine.methods.behavior import FACET_TITLES
+from segcli.render.numbers import change as size
+from segcli.render.numbers import count, money
 
 
 def change(pct: Decimal | None, now: Decimal | int) -> Text:
@@ -21,24 +20,24 @@ def change(pct: Decimal | None, now: Decimal | int) -> Text:
     if pct is None:
         return Text("new" if now > 0 else "—", style="cyan" if now > 0 else "dim")
     if pct > 0:
-        return Text(f"▲ {pct:,}%", style="green")
+        return Text(f"▲ {size(pct)}", style="green")
     if pct < 0:
-        return Text(f"▼ {-pct:,}%", style="red")
-    return Text(f"= {pct}%", style="dim")
+        return Text(f"▼ {size(pct)}", style="red")
+    return Text(f"= {size(pct)}", style="dim")
 
 
-def summary_line(comparison: Mapping[str, Any], customers: int, revenue: Decimal) -> Text:
+def summary_line(comparison: Comparison, customers: int, revenue: Decimal) -> Text:
     """Totals before and now, with their change."""
-    before = comparison["previous_period"]
-    old_customers = comparison["previous_total_customers"]
-    old_revenue = comparison["previous_total_revenue"]
+    before = comparison.previous_period
+    old_customers = comparison.previous_total_customers
+    old_revenue = comparison.previous_total_revenue
     text = Text()
     text.append("Compared with the previous window", style="bold")
-    text.append(f" {before['start_date']} → {before['end_date']} ({before['days']} days)\n")
+    text.append(f" {before.start_date.isoformat()} → {before.end_date.isoformat()} ({before.days} days)\n")
     text.append(f"Customers {old_customers:,} → {customers:,} ")
-    text.append_text(change(change_pct(customers, old_customers), customers))
+    text.append_text(change(comparison.customer_change_pct, customers))
     text.append(f" · revenue {money(old_revenue)} → {money(revenue)} ")
-    text.append_text(change(change_pct(revenue, old_revenue), revenue))
+    text.append_text(change(comparison.revenue_change_pct, revenue))
     return text
 
 
@@ -47,7 +46,7 @@ def summary_line(comparison: Mapping[str, Any], customers: int, revenue: Decimal
 WIDE = 110
 
 
-def change_table(comparison: Mapping[str, Any], width: int = 120) -> Table:
+def change_table(comparison: Comparison, width: int = 120) -> Table:
     """Per segment: customers and revenue before and now, and their change."""
     wide = width >= WIDE
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
@@ -56,20 +55,20 @@ def change_table(comparison: Mapping[str, Any], width: int = 120) -> Table:
     for title in titles if wide else (*titles[:3], "Revenue\nchange"):
         table.add_column(title, justify="right", no_wrap=True)
     facet = None
-    for i, row in enumerate(comparison["segments"]):
-        if row.get("facet") != facet:
-            facet = row.get("facet")
+    for i, row in enumerate(comparison.segments):
+        if row.facet != facet:
+            facet = row.facet
             if i:
                 table.add_section()
             table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
-        revenue = [money(row["previous_revenue"]), money(row["revenue"])] if wide else []
+        revenue = [money(row.previous_revenue), money(row.revenue)] if wide else []
         table.add_row(
-            row["segment_name"],
-            f"{row['previous_customer_count']:,}",
-            f"{row['customer_count']:,}",
-            change(row["customer_change_pct"], row["customer_count"]),
+            row.segment_name,
+            count(row.previous_customer_count),
+            count(row.customer_count),
+            change(row.customer_change_pct, row.customer_count),
             *revenue,
-            change(row["revenue_change_pct"], row["revenue"]),
+            change(row.revenue_change_pct, row.revenue),
         )
     return table
 
@@ -78,32 +77,31 @@ FROM_TO = "from ↓  to →"
 MIN_LABEL = 10
 
 
-def _label(name: str, number: Mapping[str, str]) -> str:
+def _label(name: str, number: dict[str, str]) -> str:
     """A matrix row's label: the segment's column number and name; "new"; or a segment gone now."""
     if name in number:
         return f"{number[name]} {name}"
     return "  " + name if name == NEW else f"· {name}"
 
 
-def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
+def matrix_table(matrix: MigrationMatrix, width: int = 120) -> RenderableType:
     """Rows: segment before (and new); numbered columns: segment now (and lapsed); stayers in bold."""
-    columns: list[str] = matrix["columns"][:-1]
+    columns = list(matrix.columns[:-1])
     number = {name: str(i) for i, name in enumerate(columns, start=1)}
-    rows = matrix["rows"]
-    facet = matrix.get("facet")
+    rows = matrix.rows
+    facet = matrix.facet
     title = Text()
     title.append("Migration", style="bold")
     if facet is not None:
         title.append(f" · {FACET_TITLES.get(facet, facet)}", style="bold")
-    summary = migration_summary(matrix)
-    title.append("\n" + " · ".join(f"{key} {count:,}" for key, count in summary.items()))
+    title.append("\n" + " · ".join(f"{key} {n:,}" for key, n in matrix.summary.items()))
     title.append("\nrows: segment in the previous window · columns: segment now (by number)", style="dim")
     wide = width >= WIDE
-    now_totals = [sum(r["customers"][i] for r in rows) for i in range(len(columns))]
+    now_totals = list(matrix.now_totals)
     headers = [*(number[c] for c in columns), LAPSED] + (["before"] if wide else [])
-    grid = [r["customers"] + [r["total"]] for r in rows] + [[*now_totals, 0, 0]]
-    widths = [max(len(h), *(len(f"{line[i]:,}") for line in grid)) for i, h in enumerate(headers)]
-    labels = [_label(r["from_segment"], number) for r in rows]
+    grid = [[*r.customers, r.total] for r in rows] + [[*now_totals, 0, 0]]
+    widths = [max(len(h), *(len(count(line[i])) for line in grid)) for i, h in enumerate(headers)]
+    labels = [_label(r.from_segment, number) for r in rows]
     # a rich table takes 3 characters per column besides the content, less 1
     room = width - sum(widths) - 3 * (len(widths) + 1) + 1
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
@@ -114,30 +112,28 @@ def matrix_table(matrix: Mapping[str, Any], width: int = 120) -> RenderableType:
         style = {LAPSED: "red", "before": "dim"}.get(header)
         table.add_column(header, justify="right", no_wrap=True, width=column_width, style=style)
     for row, label in zip(rows, labels, strict=True):
-        name = row["from_segment"]
+        name = row.from_segment
         cells = [
-            Text(f"{n:,}", style="bold" if name == col else ("dim" if n == 0 else ""))
-            for col, n in zip([*columns, LAPSED], row["customers"], strict=True)
+            Text(count(n), style="bold" if name == col else ("dim" if n == 0 else ""))
+            for col, n in zip([*columns, LAPSED], row.customers, strict=True)
         ]
-        total = ["" if name == NEW else f"{row['total']:,}"] if wide else []
+        total = ["" if name == NEW else count(row.total)] if wide else []
         table.add_row(Text(label, style="cyan" if name == NEW else ""), *cells, *total)
     table.add_section()
     table.add_row(
         Text("now", style="dim"),
-        *(Text(f"{n:,}", style="dim") for n in now_totals),
+        *(Text(count(n), style="dim") for n in now_totals),
         "",
         *([""] if wide else []),
     )
     return Group(title, table)
 
 
-def comparison_view(
-    comparison: Mapping[str, Any], customers: int, revenue: Decimal, width: int = 120
-) -> Group:
+def comparison_view(comparison: Comparison, customers: int, revenue: Decimal, width: int = 120) -> Group:
     """Everything the terminal shows of a comparison."""
     parts: list[RenderableType] = [
         summary_line(comparison, customers, revenue),
         change_table(comparison, width),
     ]
-    parts.extend(matrix_table(m, width) for m in comparison["migration"])
+    parts.extend(matrix_table(m, width) for m in comparison.migration)
     return Group(*parts)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from segcli.engine.params import ReportParams
 from segcli.engine.report import Report
+
+if TYPE_CHECKING:
+    from segcli.engine.comparison import Comparison
 
 COLUMNS = (
     "segment_name",
@@ -57,15 +60,15 @@ def report_rows(report: Report, params: ReportParams) -> list[list[str]]:
 MIGRATION_COLUMNS = ("from_segment", "to_segment", "customers")
 
 
-def migration_rows(comparison: Mapping[str, Any]) -> list[list[str]]:
+def migration_rows(comparison: Comparison) -> list[list[str]]:
     """The header and every cell of every migration matrix, row by row; `facet` last for behavior."""
-    faceted = any(matrix["facet"] is not None for matrix in comparison["migration"])
+    faceted = any(matrix.facet is not None for matrix in comparison.migration)
     rows = [[*MIGRATION_COLUMNS, "facet"] if faceted else list(MIGRATION_COLUMNS)]
-    for matrix in comparison["migration"]:
-        for row in matrix["rows"]:
-            for to, customers in zip(matrix["columns"], row["customers"], strict=True):
-                cells = [row["from_segment"], to, str(customers)]
-                rows.append([*cells, matrix["facet"]] if faceted else cells)
+    for matrix in comparison.migration:
+        for row in matrix.rows:
+            for to, customers in zip(matrix.columns, row.customers, strict=True):
+                cells = [row.from_segment, to, str(customers)]
+                rows.append([*cells, matrix.facet or ""] if faceted else cells)
     return rows
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import IO, TYPE_CHECKING
 
 from segcli.engine import jsonout
 from segcli.engine.errors import InvalidParameter
+from segcli.render import RenderSettings
 from segcli.render.csv import write_csv
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ def write_parquet(table: pyarrow.Table, out: IO[bytes]) -> None:
     pq.write_table(table, out)
 
 
-def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
-    """A rich table of the first rows and the total count; columns fit the terminal."""
+def write_preview(table: pyarrow.Table, out: IO[bytes], width: int | None = 120) -> None:
+    """A rich table of the first rows and the total count; columns fit `width` (None: the terminal's)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -105,7 +106,6 @@ def write_preview(table: pyarrow.Table, out: IO[bytes]) -> None:
         note = f"{total:,} customer{'' if total == 1 else 's'}"
     text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
     try:
-        width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
         console = Console(file=text, highlight=False, width=width)
 
         def needed(columns: list[str]) -> int:  # cells, 2 of padding and 1 of rule each
@@ -136,6 +136,12 @@ class ListWriter:
     extension: str
     write: Callable[[pyarrow.Table, IO[bytes]], None]
 
+    def sized(self, settings: RenderSettings) -> ListWriter:
+        """This writer, with the width a terminal preview needs."""
+        if self.write is write_preview:
+            return replace(self, write=partial(write_preview, width=settings.width))
+        return self
+
 
 LIST_WRITERS: dict[str, ListWriter] = {
     "table": ListWriter(False, "text/plain", "txt", write_preview),
@@ -145,9 +151,9 @@ LIST_WRITERS: dict[str, ListWriter] = {
 }
 
 
-def get_list_writer(name: str) -> ListWriter:
+def get_list_writer(name: str, settings: RenderSettings = RenderSettings()) -> ListWriter:
     """The writer of a customer-list format, or the invalid-format error."""
     writer = LIST_WRITERS.get(name)
     if writer is None:
         raise InvalidParameter(f"Invalid format. Must be one of: {', '.join(LIST_WRITERS)}")
-    return writer
+    return writer.sized(settings)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 from decimal import Decimal
 from typing import IO
 
@@ -13,9 +12,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.behavior import FACET_TITLES
+from segcli.engine.methods.behavior import FACET_TITLES
 from segcli.engine.params import ReportParams
-from segcli.engine.report import CENT, TENTH, DataQuality, Report, ratio, round_to
+from segcli.engine.report import DataQuality, Report
+from segcli.render.numbers import count, money, percent
 
 BAR_WIDTH = 10
 _INSIGHT_LABELS = (
@@ -24,15 +24,6 @@ _INSIGHT_LABELS = (
     ("fastest_growing_segment", "Fastest growing"),
     ("needs_attention", "Needs attention"),
 )
-
-
-def money(value: Decimal) -> str:
-    return f"{round_to(value, CENT):,.2f}"
-
-
-def share(part: Decimal | int, whole: Decimal | int) -> Decimal:
-    """part/whole in percent, one decimal (0 when the whole is 0)."""
-    return ratio(Decimal(part) * 100, whole, TENTH)
 
 
 def bar(fraction: Decimal, width: int = BAR_WIDTH) -> str:
@@ -100,11 +91,11 @@ def segments_table(report: Report, params: ReportParams, width: int = 120) -> Ta
             (
                 s.name,
                 s.code,
-                f"{s.customer_count:,}",
-                f"{share(s.customer_count, total_customers)}%",
+                count(s.customer_count),
+                percent(s.customer_count, total_customers),
                 bar(Decimal(s.customer_count) / biggest),
                 money(s.revenue),
-                f"{share(s.revenue, total_revenue)}%",
+                percent(s.revenue, total_revenue),
                 bar(revenue_fraction),
                 money(s.average_order_value),
                 str(s.avg_days_since_last_purchase),
@@ -153,7 +144,6 @@ def quality_lines(quality: DataQuality) -> Text:
 
 
 def render(report: Report, params: ReportParams, width: int = 120) -> Group:
-    from segcli.engine.behavior import SEASON_MIN_DAYS
     from segcli.render.comparison import comparison_view
 
     parts: list[RenderableType] = [
@@ -166,8 +156,7 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
             style="dim",
         ),
     ]
-    if report.method == "behavior" and report.period.days < SEASON_MIN_DAYS:
-        parts.append(Text(f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more", style="dim"))
+    parts += [Text(remark, style="dim") for remark in report.notes]
     parts.append(quality_lines(report.data_quality))
     comparison = report.shown_comparison(params)
     if comparison is not None:
@@ -176,16 +165,19 @@ def render(report: Report, params: ReportParams, width: int = 120) -> Group:
 
 
 class TableRenderer:
+    """The terminal report; `width` in columns (None: the terminal's own)."""
+
     binary = False
     media_type = "text/plain"
     extension = "txt"
 
+    def __init__(self, width: int | None = 120) -> None:
+        self.width = width  # None: the terminal's own width
+
     def write(self, report: Report, params: ReportParams, out: IO[bytes]) -> None:
         text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
         try:
-            # a terminal's own width; in a pipe or file $COLUMNS, else 120
-            width = None if out.isatty() else int(os.environ.get("COLUMNS") or 120)
-            console = Console(file=text, highlight=False, width=width)
+            console = Console(file=text, highlight=False, width=self.width)
             console.print(render(report, params, console.width))
         finally:
             text.detach()

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from segcli.engine.behavior import Facet, _facet_segments, facets
+from segcli.engine.methods.behavior import Facet, _facet_segments, facets
 from segcli.engine.report import SegmentResult
 from segcli.engine.spark.exprs import text
 from segcli.engine.spark.score import in_scope

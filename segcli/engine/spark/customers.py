@@ -8,13 +8,15 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from segcli.engine.behavior import facets as behavior_facets
 from segcli.engine.errors import DataError
+from segcli.engine.methods.behavior import BehaviorMethod
+from segcli.engine.methods.behavior import facets as behavior_facets
+from segcli.engine.methods.scored import _require
 from segcli.engine.params import ReportParams, check_segment_filter
 from segcli.engine.spark import behavior as spark_behavior
 from segcli.engine.spark.exprs import text
 from segcli.engine.spark.load import local_path
-from segcli.engine.spark.report import Loaded, loaded
+from segcli.engine.spark.report import Loaded, loaded, spark_method
 from segcli.engine.spark.score import scored_customers, segment_lookup
 from segcli.engine.spark.session import spark_errors
 
@@ -43,7 +45,7 @@ def _scored_list(
 ) -> DataFrame:
     from pyspark.sql import functions as F
 
-    table = settings.tables[request.method]
+    table = _require(settings.tables.get(request.method), request.method)
     window = request.window_params()
     scored, figures = scored_customers(state.window, window["start"], window["end"], window["days"])
     state.keep(figures)
@@ -99,7 +101,7 @@ def with_customer_list(
 ) -> Any:
     """Call `use(list)` with the sorted customer list DataFrame while its window is held."""
     with loaded(settings, request, request.scope) as state, spark_errors(state.scan.label):
-        if request.method == "behavior":
+        if isinstance(spark_method(request.method), BehaviorMethod):
             listed = _behavior_list(state, request, params)
         else:
             listed = _scored_list(state, request, settings, params)

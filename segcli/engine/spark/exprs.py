@@ -11,7 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from segcli.engine.report import EMPTY_STATUS
-from segcli.engine.sources import ColumnPlan
+from segcli.engine.sources.plan import ColumnPlan
 
 if TYPE_CHECKING:
     from pyspark.sql.types import DataType

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.report import INCLUDED_STATUSES
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
-from segcli.engine.sources import ColumnPlan, Scope, expand_files, file_kind
+from segcli.engine.sources import Scope
+from segcli.engine.sources.files import expand_files, file_kind
+from segcli.engine.sources.plan import ColumnPlan
 from segcli.engine.spark.exprs import EXACT_TYPES, INT_TYPES, SparkColumns, duck_type, normal_status
 
 if TYPE_CHECKING:

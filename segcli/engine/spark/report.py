@@ -7,8 +7,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from segcli.engine import behavior, compare
-from segcli.engine.compute import ReportRequest, assemble_report, quality_from_rows, segments_from_summary
+from segcli.engine import compare
+from segcli.engine.compute import ReportRequest, quality_from_rows, report_from_windows
+from segcli.engine.errors import InvalidParameter
+from segcli.engine.methods import get_method
+from segcli.engine.methods.behavior import BehaviorMethod
+from segcli.engine.methods.scored import ScoredMethod, _require
 from segcli.engine.report import Report, SegmentResult
 from segcli.engine.segments import SegmentTable
 from segcli.engine.sources import open_source
@@ -34,9 +38,20 @@ if TYPE_CHECKING:
     from segcli.engine.sources import Scope, Source
 
 
+SparkMethod = ScoredMethod | BehaviorMethod
+
+
+def spark_method(name: str) -> SparkMethod:
+    """The registered method of a name, if it is one Spark runs (scored methods and behavior)."""
+    method = get_method(name)
+    if not isinstance(method, ScoredMethod | BehaviorMethod):
+        raise InvalidParameter(f"Invalid segmentation_method. {name} does not run on --engine spark")
+    return method
+
+
 @dataclass
 class _Inputs:
-    """What behavior.require_inputs asks of a source."""
+    """What a method's check_source asks of a source."""
 
     label: str
     sales: SparkScan
@@ -77,18 +92,18 @@ def loaded(settings: Settings, request: ReportRequest, scope: Scope) -> Iterator
     with spark_errors(settings.source):
         try:
             scan = open_sales(session, settings.source, settings.columns)
+            method = spark_method(request.method)
             items_scan = None
-            if settings.items and request.method == "behavior":
+            if settings.items and method.needs_items:
                 items_scan = open_items(session, settings.items, settings.columns)
             elif settings.items:
                 check_location(settings.items)  # named but unused: it must still exist, as on DuckDB
-            if request.method == "behavior":
-                behavior.require_inputs(cast("Source", _Inputs(settings.source, scan, items_scan)))
+            method.check_source(cast("Source", _Inputs(settings.source, scan, items_scan)))
             window = window_frame(scan, scope, settings.business_id).persist()
             persisted.append(window)
             check_window(scan, window)
             state = Loaded(session, scan, window, None, window_groups(scan, window), persisted)
-            if request.method == "behavior" and items_scan is not None:
+            if items_scan is not None:
                 state.items = state.keep(window_items(items_scan, window).persist())
             yield state
         finally:
@@ -97,7 +112,7 @@ def loaded(settings: Settings, request: ReportRequest, scope: Scope) -> Iterator
 
 
 def _scored_window(
-    state: Loaded, request: ReportRequest, table: SegmentTable, previous: bool
+    state: Loaded, request: ReportRequest, method: ScoredMethod, table: SegmentTable, previous: bool
 ) -> tuple[tuple[SegmentResult, ...], DataFrame | None]:
     """One window's segments and, with `request.compare`, its (customer_id, facet, segment_code) rows."""
     from pyspark.sql import functions as F
@@ -105,7 +120,7 @@ def _scored_window(
     params = request.window_params(previous)
     scored, figures = scored_customers(state.window, params["start"], params["end"], params["days"])
     state.keep(figures)
-    segments = segments_from_summary(score_summary(scored), table)
+    segments = method.summed(table, score_summary(scored))
     if not request.compare:
         return segments, None
     _, _, code = segment_lookup(table, [F.col("r"), F.col("f"), F.col("m")])
@@ -128,10 +143,11 @@ def _behavior_window(
 def window_segments(
     state: Loaded, request: ReportRequest, tables: Mapping[str, SegmentTable], previous: bool = False
 ) -> tuple[tuple[SegmentResult, ...], DataFrame | None]:
-    if request.method == "behavior":
+    method = spark_method(request.method)
+    if isinstance(method, BehaviorMethod):
         segments, members, _ = _behavior_window(state, request, previous)
         return segments, members
-    return _scored_window(state, request, tables[request.method], previous)
+    return _scored_window(state, request, method, _require(tables.get(method.name), method.name), previous)
 
 
 def migration_flows(previous: DataFrame, current: DataFrame) -> list[compare.Flow]:
@@ -173,7 +189,10 @@ def spark_report(settings: Settings, request: ReportRequest) -> Report:
         flows: list[compare.Flow] = []
         if request.compare and members_now is not None and members_before is not None:
             flows = migration_flows(members_before, members_now)
-    return assemble_report(request, segments, previous, quality, flows)
+    method = get_method(request.method)
+    return report_from_windows(
+        method, request, settings.tables.get(method.name), quality, segments, previous, flows
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.report import INCLUDED_STATUSES
-from segcli.engine.segments import Scores, SegmentTable
+from segcli.engine.segments import SegmentTable
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -208,8 +208,8 @@ def scored_customers(window: DataFrame, start: date, end: date, days: int) -> tu
     return score_columns(customers, end, days, f_cuts, m_cuts), customers
 
 
-def score_summary(scored: DataFrame) -> list[tuple[Scores, int, int, Any, int]]:
-    """(scores, customers, sales, revenue, days_since_sum) per score combination present (<= 125 rows)."""
+def score_summary(scored: DataFrame) -> list[tuple[int, int, int, int, int, Any, int]]:
+    """(r, f, m, customers, sales, revenue, days_since_sum) per score combination present (<= 125 rows)."""
     from pyspark.sql import functions as F
 
     rows = (
@@ -217,7 +217,7 @@ def score_summary(scored: DataFrame) -> list[tuple[Scores, int, int, Any, int]]:
         .agg(F.count(F.lit(1)), F.sum("frequency"), F.sum("monetary"), F.sum("days_since"))
         .collect()
     )
-    return sorted(((int(r), int(f), int(m)), int(c), int(s), rev, int(d)) for r, f, m, c, s, rev, d in rows)
+    return sorted((int(r), int(f), int(m), int(c), int(s), rev, int(d)) for r, f, m, c, s, rev, d in rows)
 
 
 def segment_lookup(table: SegmentTable, scores: Sequence[Column]) -> tuple[Column, Column, Column]:

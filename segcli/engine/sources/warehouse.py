@@ -25,32 +25,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import connect, duckdb_errors
+from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
-from segcli.engine.sources import (
-    _FLOAT_TYPES,
-    _INT_TYPES,
-    _TS_NAIVE,
+from segcli.engine.sources.base import (
     ITEMS_TABLE,
     MONEY_TYPE,
     WINDOW_TABLE,
     Build,
-    ColumnPlan,
     Scope,
-    ScopeFilter,
     Source,
-    _quote_value,
-    check_business_rows,
-    check_items,
-    check_values,
-    finish_window,
-    inline_params,
+    quote_value,
+)
+from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
+from segcli.engine.sources.plan import (
+    FLOAT_TYPES,
+    INT_TYPES,
+    TS_NAIVE,
+    ColumnPlan,
+    ScopeFilter,
     items_select,
     money_columns,
     scope_filter,
     window_items_select,
     window_select,
 )
+from segcli.engine.sql import inline_params
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,14 +80,14 @@ class LoadResult:
 
 def _stored_id(plan: ColumnPlan, name: str) -> str:
     kind = plan.kind(name)
-    target = "BIGINT" if kind in _INT_TYPES | _FLOAT_TYPES else "VARCHAR"
+    target = "BIGINT" if kind in INT_TYPES | FLOAT_TYPES else "VARCHAR"
     return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
 
 
 def _stored_date(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str) -> str:
     """sale_date as it is kept: typed as the source typed it; text typed when all of one kind."""
     raw, kind = plan.raw("sale_date"), plan.kind("sale_date")
-    if kind in _TS_NAIVE:
+    if kind in TS_NAIVE:
         return f"CAST({raw} AS TIMESTAMP)"
     if kind != "VARCHAR":
         return raw
@@ -113,7 +113,7 @@ def _check_fits(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, table: str, co
     if bad:
         raise DataError(
             f"{plan.label}: {plan.describe(name)} has a value that does not fit {MONEY_TYPE} "
-            f"(at most 4 decimal places): {_quote_value(bad[0][1])} (sale_id {bad[0][0]})"
+            f"(at most 4 decimal places): {quote_value(bad[0][1])} (sale_id {bad[0][0]})"
         )
 
 
@@ -123,7 +123,7 @@ def stage_sales(
     """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
     every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
-    check_business_rows(con, plan, "load_raw", {}, every)
+    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every)
     business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
     cols = [
         _stored_id(plan, "sale_id"),
@@ -141,7 +141,7 @@ def stage_sales(
         {"business_id": business_id} if not plan.has("business_id") else {},
     )
     con.execute("DROP TABLE load_raw")
-    check_values(con, plan, "load_sales", key=("business_id", "sale_id"))
+    check_values(DuckDBExecutor(con, plan.label), plan, "load_sales", key=("business_id", "sale_id"))
     for name in ("total_amount", "amount_refunded"):
         if plan.has(name):
             _check_fits(con, plan, "load_sales", f"_{name}", name)
@@ -152,7 +152,7 @@ def stage_items(
 ) -> None:
     """Every item of a relation into `load_items`, checked."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_items AS {items_select(plan, relation)}", params)
-    check_items(con, plan, "load_items")
+    check_items(DuckDBExecutor(con, plan.label), plan, "load_items")
     _check_fits(con, plan, "load_items", "line_total", "line_total")
 
 
@@ -238,7 +238,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
         ).fetchall()
         if dup:
             raise DataError(
-                f"{source.label}: sale_id {_quote_value(dup[0][1])} of business {dup[0][0]} "
+                f"{source.label}: sale_id {quote_value(dup[0][1])} of business {dup[0][0]} "
                 f"is already in {db} (append only new sales)"
             )
         new_sales = f"(SELECT * FROM old.{SALES} UNION ALL BY NAME SELECT * FROM {new_sales})"
@@ -262,7 +262,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
             f"SELECT sale_id FROM load_items_out SEMI JOIN old.{ITEMS} USING (sale_id) ORDER BY 1 LIMIT 1"
         ).fetchall()
         if dup:
-            raise DataError(f"{source.label}: items of sale_id {_quote_value(dup[0][0])} are already in {db}")
+            raise DataError(f"{source.label}: items of sale_id {quote_value(dup[0][0])} are already in {db}")
     item_parts = ([f"SELECT * FROM old.{ITEMS}"] if old_items else []) + (
         ["SELECT * FROM load_items_out"] if items else []
     )
@@ -379,7 +379,7 @@ class WarehouseSource(Source):
             select = window_select(plan, f"{ALIAS}.{SALES}", flt.where)
             con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", flt.params))
             # every row was checked when it was loaded (SPEC 1.4 over the whole file)
-            self.rows_fetched += finish_window(con, plan, validated=True)
+            self.rows_fetched += finish_window(DuckDBExecutor(con, self.label), plan, validated=True)
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not self.has_items():

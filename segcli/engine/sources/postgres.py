@@ -10,127 +10,34 @@ window, which also detects empty ids, empty amounts and duplicate sale ids there
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from segcli.engine.db import duckdb_errors, quote_ident
+from segcli.engine.db import duckdb_errors
+from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, SourceError
-from segcli.engine.report import EMPTY_STATUS
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
-from segcli.engine.sources import (
-    INCLUDED_SQL,
-    ITEMS_TABLE,
-    QUALITY_TABLE,
-    WINDOW_TABLE,
-    Build,
-    ColumnPlan,
-    Scope,
-    Source,
-    check_items,
-    check_window,
-    window_items_select,
-    window_select,
+from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, Build, Scope, Source
+from segcli.engine.sources.checks import check_items, check_window
+from segcli.engine.sources.pg_catalog import (
+    ALLOWED_TYPES,
+    AUTH_RE,
+    CONNECT_TIMEOUT,
+    DB_MISSING_RE,
+    Binder,
+    PgTable,
+    error_reason,
+    passwords,
+    redact,
 )
+from segcli.engine.sources.plan import ColumnPlan, window_items_select, window_select
+from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
     import duckdb
-
-CONNECT_TIMEOUT = 10
-_INTEGER = {"int2", "int4", "int8"}
-# Postgres type -> the DuckDB type its values arrive as (text-like ones are sent as text)
-_DUCK_TYPES = {
-    "int2": "SMALLINT",
-    "int4": "INTEGER",
-    "int8": "BIGINT",
-    "float4": "FLOAT",
-    "float8": "DOUBLE",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "timestamptz": "TIMESTAMPTZ",
-    **dict.fromkeys(("numeric", "text", "varchar", "bpchar", "uuid", "name", "citext"), "VARCHAR"),
-}
-# Stricter than files for the columns whose filters run in Postgres or must stay exact
-_ALLOWED = {
-    "date": ({"date", "timestamp", "timestamptz"}, "date, timestamp or timestamptz"),
-    "int": (_INTEGER, "an integer type"),
-    "money": (_INTEGER | {"numeric", "float4", "float8"}, "numeric or an integer type"),
-}
-_AUTH_RE = re.compile(
-    r"password authentication failed|authentication failed|no password supplied|"
-    r"role \".*\" does not exist|no pg_hba\.conf entry",
-    re.IGNORECASE,
-)
-_DB_MISSING_RE = re.compile(r"database \".*\" does not exist", re.IGNORECASE)
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by *** (in the user part and in the query)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        netloc = f"{user}:***@{host}" if sep else netloc
-    query = [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*/:"), parts.fragment))
-
-
-def _passwords(url: str) -> list[str]:
-    parts = urlsplit(url)
-    found = [unquote(parts.password)] if parts.password else []
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() == "password" and v]
-    return found + [p for p in list(found) if p != unquote(p)]
-
-
-def _reason(message: str) -> str:
-    """libpq's own words: the text after 'failed:' / 'ERROR:', first line, no FATAL prefix."""
-    text = message.strip()
-    for marker in ("ERROR:", "failed:"):
-        if marker in text:
-            text = text.rsplit(marker, 1)[1]
-            break
-    text = text.strip().splitlines()[0] if text.strip() else message
-    return re.sub(r"^(FATAL|ERROR):\s+", "", text.strip())
-
-
-@dataclass(frozen=True)
-class PgTable:
-    """A table (or view) as the catalog describes it."""
-
-    given: str
-    relation: str  # the catalog's own quoted name: safe to put in SQL
-    relkind: str
-    types: dict[str, str]  # column -> Postgres type name (domains resolved)
-    formatted: dict[str, str]  # column -> type as Postgres prints it
-
-    def duck_types(self) -> dict[str, str]:
-        return {c: _DUCK_TYPES.get(t, self.formatted[c]) for c, t in self.types.items()}
-
-    def select(self, plan: ColumnPlan, canonical: str) -> str:
-        """The column as it must be sent so it arrives with the DuckDB type the plan expects."""
-        src = plan.source_of[canonical]
-        raw, pg_type = quote_ident(src), self.types[src]
-        if pg_type == "numeric":
-            raw = f"trim_scale({raw})::text"
-        elif _DUCK_TYPES.get(pg_type) == "VARCHAR":
-            raw = f"{raw}::text"
-        return f"{raw} AS {quote_ident(src)}"
-
-
-class _Binder:
-    """Positional parameters ($1, $2, ...) for one Postgres query."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def __call__(self, value: Any) -> str:
-        self.values.append(value)
-        return f"${len(self.values)}"
 
 
 class PostgresSource(Source):
@@ -165,18 +72,18 @@ class PostgresSource(Source):
         return urlunsplit(parts._replace(query=urlencode(query)))
 
     def _scrub(self, text: str) -> str:
-        for password in _passwords(self.url):
+        for password in passwords(self.url):
             text = text.replace(password, "***")
         return text
 
     def _connect_error(self, exc: Exception) -> SourceError:
         text = self._scrub(str(exc))
         parts = urlsplit(self.url)
-        reason = _reason(text)
-        if _AUTH_RE.search(text):
+        reason = error_reason(text)
+        if AUTH_RE.search(text):
             user = unquote(parts.username or "") or "(default)"
             return SourceError(f"{self.label}: authentication failed for user '{user}' ({reason})")
-        if _DB_MISSING_RE.search(text):
+        if DB_MISSING_RE.search(text):
             return SourceError(f"{self.label}: {reason}")
         return SourceError(f"{self.label}: cannot connect to the PostgreSQL server: {reason}")
 
@@ -193,7 +100,7 @@ class PostgresSource(Source):
         try:
             yield conn
         except adbc_driver_manager.Error as exc:
-            raise SourceError(f"{self.label}: {_reason(self._scrub(str(exc)))}") from None
+            raise SourceError(f"{self.label}: {error_reason(self._scrub(str(exc)))}") from None
         finally:
             conn.close()
 
@@ -262,7 +169,7 @@ class PostgresSource(Source):
             label = f"{self.label}, table {table.given}"
             plan = ColumnPlan(label, table.duck_types(), self.mapping, columns)
             for canonical, src in plan.source_of.items():
-                allowed = _ALLOWED.get(plan.columns[canonical].kind)
+                allowed = ALLOWED_TYPES.get(plan.columns[canonical].kind)
                 if allowed and table.types[src] not in allowed[0]:
                     raise DataError(
                         f"{label}: {plan.describe(canonical)} has type {table.formatted[src]}; "
@@ -324,7 +231,7 @@ class PostgresSource(Source):
             ).fetchall()[0]
         return row[0], row[1]
 
-    def _scope_where(self, plan: ColumnPlan, scope: Scope, bounds: tuple[Any, Any], bind: _Binder) -> str:
+    def _scope_where(self, plan: ColumnPlan, scope: Scope, bounds: tuple[Any, Any], bind: Binder) -> str:
         """Postgres predicates for the business's rows dated in the window (and of the storefront)."""
         parts = []
         if plan.has("business_id"):
@@ -347,11 +254,11 @@ class PostgresSource(Source):
 
     def _in_scope(self, plan: ColumnPlan) -> str:
         return (
-            f"lower(trim({plan.raw('status')}::text)) IN {INCLUDED_SQL} "
+            f"{normal_status(plan.raw('status') + '::text')} IN {INCLUDED_SQL} "
             f"AND {self._key(plan, 'customer_id')} IS NOT NULL"
         )
 
-    def _quality_sql(self, table: PgTable, plan: ColumnPlan, where: str, timezone: str, bind: _Binder) -> str:
+    def _quality_sql(self, table: PgTable, plan: ColumnPlan, where: str, timezone: str, bind: Binder) -> str:
         """Counts per local day, status and anonymity, and a total row with the checks' counts."""
         day, kind = plan.raw("sale_date"), plan.kind("sale_date")
         if kind == "TIMESTAMPTZ":
@@ -364,7 +271,7 @@ class PostgresSource(Source):
                    count(total) AS priced, GROUPING(sale_date, status, anonymous) <> 0 AS is_total
             FROM (
                 SELECT {local} AS sale_date,
-                       coalesce(NULLIF(lower(trim({plan.raw("status")}::text)), ''), '{EMPTY_STATUS}') AS status,
+                       {normal_status(plan.raw("status") + "::text")} AS status,
                        {self._key(plan, "customer_id")} IS NULL AS anonymous,
                        {self._key(plan, "sale_id")} AS sale_key,
                        {plan.raw("total_amount")} AS total
@@ -379,13 +286,13 @@ class PostgresSource(Source):
             bounds = self._bounds(con, plan, scope)
             timezone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
 
-            bind = _Binder()
+            bind = Binder()
             where = self._scope_where(plan, scope, bounds, bind)
             clean = self._quality(
                 conn, con, self._quality_sql(table, plan, where, timezone, bind), bind.values
             )
 
-            bind = _Binder()
+            bind = Binder()
             where = self._scope_where(plan, scope, bounds, bind)
             if clean:  # else every status comes over, so the file checks can name the bad row
                 where += f" AND {self._in_scope(plan)}"
@@ -398,7 +305,7 @@ class PostgresSource(Source):
                     f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, 'TRUE')}"
                 )
             with duckdb_errors(self.label):
-                check_window(con, plan)
+                check_window(DuckDBExecutor(con, self.label), plan)
                 self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
 
     def _quality(self, conn: Any, con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> bool:
@@ -427,7 +334,7 @@ class PostgresSource(Source):
                 )
             plan = self._plan(items, ITEM_COLUMNS)
             sales, sales_plan = self._sales(conn)
-            bind = _Binder()
+            bind = Binder()
             where = self._scope_where(sales_plan, scope, self._bounds(con, sales_plan, scope), bind)
             cols = ", ".join(items.select(plan, c) for c in plan.source_of)
             sql = (
@@ -438,7 +345,7 @@ class PostgresSource(Source):
             with duckdb_errors(plan.label), self._arrow(conn, con, "pg_items", sql, bind.values) as rel:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, rel)}")
             with duckdb_errors(plan.label):
-                check_items(con, plan)
+                check_items(DuckDBExecutor(con, plan.label), plan)
 
     def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         with self._session() as conn:

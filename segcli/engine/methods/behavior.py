@@ -15,14 +15,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from segcli.engine.compare import CURRENT, create_members
+from segcli.engine.compare import CURRENT, comparative_insights
+from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
-from segcli.engine.report import SegmentResult
-from segcli.engine.sources import INCLUDED_SQL, ITEMS_TABLE, WINDOW_TABLE
+from segcli.engine.params import check_segment_filter
+from segcli.engine.report import Insights, Period, SegmentResult
+from segcli.engine.segments import SegmentTable
+from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE
+from segcli.engine.sql import INCLUDED_SQL, sql_literal
 
 if TYPE_CHECKING:
-    import duckdb
+    import pyarrow
 
+    from segcli.engine.engines.base import Executor
+    from segcli.engine.methods.base import Window
+    from segcli.engine.params import ReportParams
     from segcli.engine.sources import Source
 
 SEASON_MIN_DAYS = 180
@@ -136,7 +143,9 @@ WHERE status IN {INCLUDED_SQL} AND customer_id IS NOT NULL AND sale_date BETWEEN
 """
 
 # One row per customer in scope: figures, and the preferred category / channel / quarter or NULL.
-PROFILE_SQL = f"""
+PROFILE = Query(
+    "behavior.profile",
+    f"""
 WITH sales AS ({_SALES}),
 customers AS (
     SELECT customer_id, count(*) AS frequency, sum(amount) AS monetary,
@@ -172,16 +181,21 @@ LEFT JOIN item_spend t USING (customer_id)
 LEFT JOIN top_category tc USING (customer_id)
 LEFT JOIN top_channel ch USING (customer_id)
 LEFT JOIN top_quarter tq USING (customer_id)
-"""
+""",
+)
+PROFILE_SQL = PROFILE.sql
 
 # Categories and channels met in the window's sales in scope: each names a segment, empty or not.
-_SEEN_SQL = f"""
+_SEEN = Query(
+    "behavior.seen",
+    f"""
 WITH sales AS ({_SALES})
 SELECT DISTINCT 'category', i.category FROM sales s JOIN {ITEMS_TABLE} i ON i.sale_id = s.sale_id
 WHERE i.category IS NOT NULL
 UNION ALL
 SELECT DISTINCT 'channel', channel FROM sales WHERE channel IS NOT NULL
-"""
+""",
+)
 
 
 def facets(days: int) -> tuple[Facet, ...]:
@@ -189,22 +203,14 @@ def facets(days: int) -> tuple[Facet, ...]:
     return (CATEGORY, CHANNEL, SEASON) if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
 
 
-def require_inputs(source: Source) -> None:
-    """Raise InvalidParameter naming what behavior needs and the source lacks."""
-    missing = []
-    if "channel" not in source.columns():
-        missing.append(f"a channel column (none in {source.label}; map one with --map SOURCE=channel)")
-    if not source.has_items():
-        missing.append("sale items (--items)")
-    if missing:
-        raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
-
-
-def _summary_sql(table: str, shown: tuple[Facet, ...]) -> str:
-    return " UNION ALL ".join(
-        f"SELECT '{f.name}' AS facet, {f.name} AS key, count(*), sum(frequency), sum(monetary), "
-        f"sum(days_since) FROM {table} GROUP BY ALL"
-        for f in shown
+def _summary_query(table: str, shown: tuple[Facet, ...]) -> Query:
+    return Query(
+        "behavior.summary",
+        " UNION ALL ".join(
+            f"SELECT {sql_literal(f.name)} AS facet, {f.name} AS key, count(*), sum(frequency), "
+            f"sum(monetary), sum(days_since) FROM {table} GROUP BY ALL"
+            for f in shown
+        ),
     )
 
 
@@ -220,55 +226,44 @@ def _facet_segments(
     return [*segments, facet.rest().add(*figures.get(None, zero))]
 
 
-def window_segments(
-    con: duckdb.DuckDBPyConnection, params: dict[str, Any], tag: str, members: bool
-) -> tuple[SegmentResult, ...]:
-    """The behavior segments of one window; with `members`, also its `members_<tag>` table."""
-    window = {"start": params["start"], "end": params["end"]}
-    shown = facets(params["days"])
+def window_segments(ex: Executor, window: Window, tag: str, members: bool) -> tuple[SegmentResult, ...]:
+    """The behavior segments of one window, its profile left as `behavior_<tag>`; with `members`, `members_<tag>`."""
     profile = f"behavior_{tag}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {profile} AS {PROFILE_SQL}", window)
+    bounds = {"start": window["start"], "end": window["end"]}
+    shown = facets(window["days"])
+    ex.create_table(profile, PROFILE, bounds)
     figures: dict[str, dict[str | None, tuple[int, int, Decimal, int]]] = {f.name: {} for f in shown}
-    for facet, key, customers, sales, revenue, days_sum in con.execute(
-        _summary_sql(profile, shown)
-    ).fetchall():
+    for facet, key, customers, sales, revenue, days_sum in ex.rows(_summary_query(profile, shown)):
         figures[facet][key] = (customers, sales, Decimal(revenue), int(days_sum))
     seen: dict[str, set[str]] = {f.name: set() for f in shown}
-    for facet, key in con.execute(_SEEN_SQL, window).fetchall():
+    for facet, key in ex.rows(_SEEN, bounds):
         seen[facet].add(key)
     if members:
-        create_members(con, tag, _members_sql(profile, shown), {})
+        ex.create_table(f"members_{tag}", _members_query(profile, shown))
     return tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _template_sql(template: str, key: str, catch_all: str) -> str:
     """SQL for a segment's name or code from the profile's preference column (NULL: the catch-all)."""
     before, _, after = template.partition("{name}")
-    return f"coalesce({_text(before)} || {key} || {_text(after)}, {_text(catch_all)})"
+    return f"coalesce({sql_literal(before)} || {key} || {sql_literal(after)}, {sql_literal(catch_all)})"
 
 
 def _code_sql(f: Facet) -> str:
     return _template_sql(f.code, f.name, f.catch_all_code)
 
 
-def _members_sql(profile: str, shown: tuple[Facet, ...]) -> str:
-    return " UNION ALL ".join(
-        f"SELECT customer_id, '{f.name}' AS facet, {_code_sql(f)} AS segment_code FROM {profile}"
-        for f in shown
+def _members_query(profile: str, shown: tuple[Facet, ...]) -> Query:
+    return Query(
+        "behavior.members",
+        " UNION ALL ".join(
+            f"SELECT customer_id, {sql_literal(f.name)} AS facet, {_code_sql(f)} AS segment_code FROM {profile}"
+            for f in shown
+        ),
     )
 
 
-def list_columns(days: int) -> tuple[list[str], list[str]]:
-    """The customer list's segment name and code columns, one of each per facet."""
-    shown = facets(days)
-    return [f"{f.name}_segment" for f in shown], [f"{f.name}_code" for f in shown]
-
-
-def customers_sql(days: int, where: str = "TRUE") -> str:
+def customers_query(days: int, where: str = "TRUE", profile: str = f"behavior_{CURRENT}") -> Query:
     """One row per customer with their segment in each facet (the `segcli customers` list).
 
     Reads the profile table `window_segments` left for the current window. Parameters: $end.
@@ -277,12 +272,79 @@ def customers_sql(days: int, where: str = "TRUE") -> str:
         f"{_template_sql(f.label, f.name, f.catch_all)} AS {f.name}_segment, {_code_sql(f)} AS {f.name}_code"
         for f in facets(days)
     )
-    return f"""
+    return Query(
+        "behavior.customers",
+        f"""
 WITH listed AS (
     SELECT customer_id, CAST($end AS DATE) - CAST(days_since AS INTEGER) AS last_purchase_date,
            CAST(days_since AS INTEGER) AS days_since, CAST(frequency AS INTEGER) AS frequency, monetary,
            {segments}
-    FROM behavior_{CURRENT}
+    FROM {profile}
 )
 SELECT * FROM listed WHERE {where} ORDER BY customer_id
-"""
+""",
+    )
+
+
+@dataclass(frozen=True)
+class BehaviorMethod:
+    """Facets of preference (category, channel, season); segments come from the data."""
+
+    name: str = "behavior"
+    title: str = "Behaviour"
+    needs_items: bool = True
+    needs_previous: bool = True
+    scored: bool = False
+    faceted: bool = True
+
+    def default_table(self) -> SegmentTable | None:
+        return None
+
+    def check_source(self, source: Source) -> None:
+        missing = []
+        if "channel" not in source.columns():
+            missing.append(f"a channel column (none in {source.label}; map one with --map SOURCE=channel)")
+        if not source.has_items():
+            missing.append("sale items (--items)")
+        if missing:
+            raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
+
+    def window_segments(
+        self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool
+    ) -> tuple[SegmentResult, ...]:
+        return window_segments(ex, window, tag, members)
+
+    def insights(
+        self,
+        current: tuple[SegmentResult, ...],
+        previous: tuple[SegmentResult, ...],
+        table: SegmentTable | None,
+    ) -> Insights:
+        return comparative_insights(current, previous)
+
+    def customers(
+        self, ex: Executor, window: Window, table: SegmentTable | None, params: ReportParams | None
+    ) -> pyarrow.Table:
+        # the profiles behind the list; its segments (from the data) check the filter
+        segments = window_segments(ex, window, CURRENT, members=False)
+        if params is not None:
+            check_segment_filter(params, [s.name for s in segments], [s.code for s in segments])
+        shown = facets(window["days"])
+        conditions, filters = ["TRUE"], dict[str, Any]()
+        if params is not None and params.segment_name is not None:
+            columns = ", ".join(f"{f.name}_segment" for f in shown)
+            conditions.append(f"$segment_name IN ({columns})")
+            filters["segment_name"] = params.segment_name
+        if params is not None and params.segment_code is not None:
+            conditions.append(f"$segment_code IN ({', '.join(f'{f.name}_code' for f in shown)})")
+            filters["segment_code"] = params.segment_code
+        query = customers_query(window["days"], " AND ".join(conditions))
+        return ex.arrow(query, {"end": window["end"], **filters})
+
+    def notes(self, period: Period) -> tuple[str, ...]:
+        if period.days < SEASON_MIN_DAYS:
+            return (f"Seasonality needs a window of {SEASON_MIN_DAYS} days or more",)
+        return ()
+
+
+BEHAVIOR = BehaviorMethod()

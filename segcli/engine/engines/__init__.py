@@ -1,0 +1,1 @@
+"""Engines: where the named queries of methods and checks run (one module per engine)."""
