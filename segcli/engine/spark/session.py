@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -56,7 +57,11 @@ def spark_session(settings: Settings) -> SparkSession:
     for key, value in settings.spark_conf.items():
         builder = builder.config(key, value)
     try:
-        return builder.getOrCreate()
+        with warnings.catch_warnings():  # Spark Connect's client warns about pandas versions on stderr
+            warnings.filterwarnings(
+                "ignore", message="PySpark does not yet fully support", category=FutureWarning
+            )
+            return builder.getOrCreate()
     except ImportError as exc:  # Spark Connect needs grpcio and friends (pyspark[connect])
         raise SparkUnavailable(f"--spark-remote needs Spark Connect's packages: {first_line(exc)}") from None
     except Exception as exc:
