@@ -336,3 +336,35 @@ def test_spark_settings_from_config_and_environment(cli: Any, tmp_path: Path) ->
         load_settings(str(config))
     run = cli(*report(SMALL_SALES), env={"SEGCLI_ENGINE": "flink"})
     assert (run.exit_code, run.stderr) == (2, "Invalid engine 'flink'. Must be one of: duckdb, spark\n")
+
+
+@pytest.mark.slow
+def test_a_real_process_prints_one_line_on_a_bad_date(tmp_path: Path) -> None:
+    """In a real process the JVM's own start-up notices go to its log file, not to stderr."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join([BAD_HEADER, *BAD_CASES["bad-date"][1]]) + "\n")
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "SEGCLI_CONFIG": ""}
+    runs = [
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "segcli",
+                *map(str, report(path, "--engine", engine, "--spark-master", "local[1]")),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        for engine in ("duckdb", "spark")
+    ]
+    assert [r.returncode for r in runs] == [1, 1]
+    assert (
+        runs[1].stderr
+        == runs[0].stderr
+        == f"{path}: column 'sale_date' has a value that is not a date: '2026-13-45' (sale_id 2)\n"
+    )

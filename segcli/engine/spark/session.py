@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,8 +57,10 @@ def spark_session(settings: Settings) -> SparkSession:
         builder = builder.config("spark.ui.showConsoleProgress", "false")
     for key, value in settings.spark_conf.items():
         builder = builder.config(key, value)
+    local = not settings.spark_remote and not os.environ.get("PYSPARK_GATEWAY_PORT")
     try:
-        with warnings.catch_warnings():  # Spark Connect's client warns about pandas versions on stderr
+        with warnings.catch_warnings(), _jvm_stderr_to_log(local):
+            # Spark Connect's client warns about pandas versions on stderr
             warnings.filterwarnings(
                 "ignore", message="PySpark does not yet fully support", category=FutureWarning
             )
@@ -66,6 +69,34 @@ def spark_session(settings: Settings) -> SparkSession:
         raise SparkUnavailable(f"--spark-remote needs Spark Connect's packages: {first_line(exc)}") from None
     except Exception as exc:
         raise SparkUnavailable(f"Spark did not start: {first_line(exc)}") from None
+
+
+def jvm_log_path() -> str:
+    """Where a local Spark driver's own stderr goes (one file per user, appended)."""
+    return os.path.join(tempfile.gettempdir(), f"segcli-spark-{os.getuid()}.log")
+
+
+@contextmanager
+def _jvm_stderr_to_log(launching: bool) -> Iterator[None]:
+    """While a local JVM is launched, point file descriptor 2 at a log file the JVM keeps.
+
+    stderr carries segcli's one-line messages only; the JVM prints start-up notices there
+    (module warnings, PySpark's log-level hint) before any log configuration applies.
+    """
+    from pyspark import SparkContext
+
+    if not launching or SparkContext._active_spark_context is not None:
+        yield
+        return
+    log = open(jvm_log_path(), "ab")  # noqa: SIM115 (closed below; the JVM keeps its own descriptor)
+    saved = os.dup(2)
+    try:
+        os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        log.close()
 
 
 @contextmanager
