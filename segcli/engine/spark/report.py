@@ -86,13 +86,13 @@ def loaded(settings: Settings, request: ReportRequest, scope: Scope) -> Iterator
     if not settings.source:
         open_source(None)  # raises the no-source error every engine gives
     assert settings.source is not None
+    method = spark_method(request.method)  # a method Spark does not run fails before Spark starts
     session = spark_session(settings)
     session.conf.set("spark.sql.session.timeZone", request.timezone)
     persisted: list[DataFrame] = []
     with spark_errors(settings.source):
         try:
             scan = open_sales(session, settings.source, settings.columns)
-            method = spark_method(request.method)
             items_scan = None
             if settings.items and method.needs_items:
                 items_scan = open_items(session, settings.items, settings.columns)
