@@ -368,3 +368,17 @@ def test_a_real_process_prints_one_line_on_a_bad_date(tmp_path: Path) -> None:
         == runs[0].stderr
         == f"{path}: column 'sale_date' has a value that is not a date: '2026-13-45' (sale_id 2)\n"
     )
+
+
+def test_a_method_spark_does_not_run_is_a_usage_error(cli: Any) -> None:
+    """A method registered elsewhere (the seam's toy) runs on DuckDB; Spark says it cannot, before starting."""
+    from segcli.engine.methods import register, unregister
+    from tests.test_methods_registry import BigSpenders
+
+    register(BigSpenders())
+    try:
+        run = cli(*report(SMALL_SALES, "--days", "30", "--method", "toy", "--engine", "spark"))
+    finally:
+        unregister("toy")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == "Invalid segmentation_method. toy does not run on --engine spark\n"
