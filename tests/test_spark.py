@@ -54,7 +54,7 @@ def assert_same(cli: Any, *args: str | Path) -> Any:
     return duck
 
 
-def report(source: Path, *extra: str) -> list[str | Path]:
+def report(source: Path | str, *extra: str) -> list[str | Path]:
     return [
         "segment",
         "--source",
@@ -382,3 +382,13 @@ def test_a_method_spark_does_not_run_is_a_usage_error(cli: Any) -> None:
         unregister("toy")
     assert (run.exit_code, run.stdout) == (2, "")
     assert run.stderr == "Invalid segmentation_method. toy does not run on --engine spark\n"
+
+
+def test_database_sources_stay_on_duckdb(spark: Any, cli: Any) -> None:
+    for source in ("shop.duckdb", "postgresql://user@127.0.0.1:5432/shop"):
+        run = cli(*report(source, "--engine", "spark"))
+        assert (run.exit_code, run.stdout) == (1, "")
+        assert run.stderr == (
+            f"{source}: --engine spark reads CSV/Parquet files and catalog tables (table:NAME); "
+            "use --engine duckdb for this source\n"
+        )

@@ -57,6 +57,14 @@ class SparkScan:
         return SparkColumns(self.plan)
 
 
+def _not_a_database(location: str) -> None:
+    if re.match(r"^postgres(ql)?://", location, re.IGNORECASE) or location.lower().endswith(".duckdb"):
+        raise SourceError(
+            f"{location}: --engine spark reads CSV/Parquet files and catalog tables (table:NAME); "
+            "use --engine duckdb for this source"
+        )
+
+
 def check_location(location: str) -> None:
     """Raise the DuckDB path's error for a file location of unknown type or naming no file."""
     if location.startswith(TABLE_PREFIX):
@@ -74,6 +82,7 @@ def read_scan(
     if location.startswith(TABLE_PREFIX):
         df, kind = spark.table(location.removeprefix(TABLE_PREFIX)), "table"
     else:
+        _not_a_database(location)
         kind = file_kind(location)
         local = local_path(location)
         paths = expand_files(local) if local is not None else [location]
