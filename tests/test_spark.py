@@ -392,3 +392,19 @@ def test_database_sources_stay_on_duckdb(spark: Any, cli: Any) -> None:
             f"{source}: --engine spark reads CSV/Parquet files and catalog tables (table:NAME); "
             "use --engine duckdb for this source\n"
         )
+
+
+def test_a_glob_of_csv_files_with_different_columns(spark: Any, cli: Any, tmp_path: Path) -> None:
+    """Files are united by column name on both engines: another order, a column only in one file."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        "sale_id,customer_id,sale_date,total_amount,status\n1,a,2026-11-20,10.00,completed\n"
+        "2,b,2026-11-02,20.00,completed\n"
+    )
+    (folder / "b.csv").write_text(
+        "status,total_amount,sale_date,customer_id,sale_id,channel\ncompleted,5.50,2026-11-19,a,3,web\n"
+        "Completed,7.25,2026-10-01,c,4,\n"
+    )
+    body = assert_same(cli, *report(str(folder / "*.csv"), "--days", "90")).json()
+    assert body["data"]["total_customers"] == 3

@@ -87,7 +87,7 @@ def read_scan(
         local = local_path(location)
         paths = expand_files(local) if local is not None else [location]
         if kind == "csv":
-            df = spark.read.csv(paths, header=True, inferSchema=False, escape='"', enforceSchema=False)
+            df = _read_csv(spark, paths, local is not None)
         else:
             df = spark.read.option("mergeSchema", "true").parquet(*paths)
     types = {f.name: duck_type(f.dataType) for f in df.schema.fields}
@@ -95,6 +95,25 @@ def read_scan(
     if kind == "csv":
         df, plan = _sniff_integer_ids(df, plan, location, mapping, columns)
     return SparkScan(location, df, plan, kind)
+
+
+def _read_csv(spark: SparkSession, paths: list[str], local: bool) -> DataFrame:
+    """CSV files as text columns, united by column name (as DuckDB's union_by_name) when local headers differ."""
+
+    def read(files: list[str]) -> DataFrame:
+        return spark.read.csv(files, header=True, inferSchema=False, escape='"', enforceSchema=False)
+
+    if not local or len(paths) == 1:
+        return read(paths)
+    by_header: dict[str, list[str]] = {}
+    for path in paths:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            by_header.setdefault(handle.readline().strip(), []).append(path)
+    frames = [read(files) for files in by_header.values()]
+    united = frames[0]
+    for frame in frames[1:]:
+        united = united.unionByName(frame, allowMissingColumns=True)
+    return united
 
 
 def _sniff_integer_ids(
