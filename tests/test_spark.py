@@ -408,3 +408,15 @@ def test_a_glob_of_csv_files_with_different_columns(spark: Any, cli: Any, tmp_pa
     )
     body = assert_same(cli, *report(str(folder / "*.csv"), "--days", "90")).json()
     assert body["data"]["total_customers"] == 3
+
+
+def test_a_catalog_table_source(spark: Any, cli: Any, tmp_path: Path) -> None:
+    """`--source table:NAME` reads what the session's catalog names (here a view over the same Parquet)."""
+    sales, _ = generate(cli, tmp_path, 200, 11)
+    spark.read.parquet(str(sales)).createOrReplaceTempView("segcli_test_sales")
+    args = ["--as-of", AS_OF.isoformat(), "--format", "json", "--no-cache", "--days", "180"]
+    duck = cli("segment", "--source", sales, *args)
+    on_spark = cli("segment", "--source", "table:segcli_test_sales", *args, "--engine", "spark")
+    assert duck.exit_code == 0, duck.stderr
+    assert (on_spark.exit_code, on_spark.stdout) == (0, duck.stdout)
+    assert duck.json()["data"]["total_customers"] > 0
