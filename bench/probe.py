@@ -5,6 +5,7 @@ measures the whole process (wall time, CPU time, peak RSS) around it.
 
     python -m bench.probe engine sales.parquet --as-of 2026-11-20 --days 90 --business-id 1
     python -m bench.probe floor sales.parquet --business-id 1
+    python -m bench.probe arrow sales.parquet --as-of 2026-11-20   # the file read into Arrow first
 """
 
 from __future__ import annotations
@@ -40,6 +41,39 @@ def engine(path: str, as_of: date, days: int, business_id: int) -> dict[str, Any
     return {"seconds": seconds, "segments": segments}
 
 
+def arrow(path: str, as_of: date, days: int, business_id: int) -> dict[str, Any]:
+    """segcli's uncached report from the same data as an in-memory Arrow table (read before the clock)."""
+    import duckdb  # noqa: F401  (imported before the clock starts)
+    import pyarrow.parquet as pq
+
+    from segcli.engine.compute import ReportRequest, compute_report
+    from segcli.engine.segments import default_tables
+    from segcli.engine.sources.memory import MemorySource
+
+    table = pq.read_table(path)
+    loaded_mb = _rss_mb()  # the process with the table read, before the report
+    tables = default_tables()
+    request = ReportRequest(business_id=business_id, as_of=as_of, days=days)
+    started = time.perf_counter()
+    report = compute_report(MemorySource(table), request, tables)
+    seconds = time.perf_counter() - started
+    segments = {
+        s.name: {"customers": s.customer_count, "sales": s.sales, "revenue_cents": int(s.revenue * 100)}
+        for s in report.segments
+    }
+    return {
+        "seconds": seconds,
+        "segments": segments,
+        "table_mb": table.nbytes / 2**20,
+        "loaded_mb": loaded_mb,
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+
+
 def floor(path: str, business_id: int) -> dict[str, Any]:
     """DuckDB's count and sum over the business's rows of the file."""
     import duckdb
@@ -56,7 +90,7 @@ def floor(path: str, business_id: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["engine", "floor"])
+    parser.add_argument("what", choices=["engine", "floor", "arrow"])
     parser.add_argument("path")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 20))
     parser.add_argument("--days", type=int, default=90)
@@ -64,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.what == "engine":
         out = engine(args.path, args.as_of, args.days, args.business_id)
+    elif args.what == "arrow":
+        out = arrow(args.path, args.as_of, args.days, args.business_id)
     else:
         out = floor(args.path, args.business_id)
     json.dump(out, sys.stdout)

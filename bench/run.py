@@ -135,6 +135,11 @@ def engine(ctx: Context, m: Measurement) -> list[str]:
     return [ctx.python, "-m", "bench.probe", "engine", ctx.path(m.dataset), *window]
 
 
+def arrow_engine(ctx: Context, m: Measurement) -> list[str]:
+    window = ["--as-of", AS_OF, "--days", str(DAYS), "--business-id", str(BUSINESS_ID)]
+    return [ctx.python, "-m", "bench.probe", "arrow", ctx.path(m.dataset), *window]
+
+
 def peer(ctx: Context, m: Measurement) -> list[str]:
     window = ["--as-of", AS_OF, "--days", str(DAYS), "--business-id", str(BUSINESS_ID)]
     return [ctx.python, str(ROOT / "bench" / "peer_pandas.py"), ctx.path(m.dataset), *window]
@@ -263,6 +268,8 @@ def measurements(sizes: list[str]) -> list[Measurement]:
                         json=True, group=size, default_repeat=repeat),
             Measurement(f"engine@{size}", "segcli engine, in-process, uncached", size, engine,
                         json=True, group=size, default_repeat=repeat),
+            Measurement(f"arrow@{size}", "segcli engine, in-process, from an Arrow table", size,
+                        arrow_engine, json=True, group=size, default_repeat=repeat),
             Measurement(f"process@{size}", "segcli segment, whole process, uncached", size,
                         process_uncached, group=size, default_repeat=repeat),
             Measurement(f"peer@{size}", "pandas peer", size, peer, json=True, group=size,
@@ -424,6 +431,32 @@ def memory_vs_peer(results: dict[str, Result]) -> Verdict:
     )
 
 
+def arrow_vs_parquet(results: dict[str, Result]) -> Verdict:
+    if (missing := _need(results, "arrow@5m", "engine@5m")) is not None:
+        return missing
+    arrow_s, parquet_s = _stats(results, "arrow@5m"), _stats(results, "engine@5m")
+    ratio = arrow_s.seconds / parquet_s.seconds
+    return _verdict(
+        ratio <= 1.1, f"{ratio:.2f}x", f"Arrow {arrow_s.seconds:.3f} s / Parquet {parquet_s.seconds:.3f} s"
+    )
+
+
+def arrow_memory(results: dict[str, Result]) -> Verdict:
+    """The report over an Arrow table adds no more memory than a whole report over Parquet: no copy."""
+    if (missing := _need(results, "arrow@5m", "engine@5m")) is not None:
+        return missing
+    arrow_s = _stats(results, "arrow@5m")
+    output = arrow_s.samples[0].output
+    added = arrow_s.median("rss_mb") - output["loaded_mb"]
+    parquet_rss = _rss(results["engine@5m"])
+    return _verdict(
+        added <= parquet_rss,
+        f"+{added:.0f} MB",
+        f"peak {arrow_s.median('rss_mb'):.0f} MB, {output['loaded_mb']:.0f} MB with the {output['table_mb']:.0f} MB "
+        f"table read; a whole Parquet report peaks at {parquet_rss:.0f} MB",
+    )
+
+
 def serve_rps(key: str, minimum: float) -> Callable[[dict[str, Result]], Verdict]:
     def evaluate(results: dict[str, Result]) -> Verdict:
         if (missing := _need(results, key)) is not None:
@@ -492,6 +525,12 @@ TARGETS = [
     Target("segcli engine vs the DuckDB floor", "<= 5x the floor", ratio_engine_floor),
     Target("segcli engine vs the pandas peer: speed", ">= 10x faster", faster_than_peer),
     Target("segcli vs the pandas peer: peak memory", "<= 1/3 of the peer", memory_vs_peer),
+    Target("segcli engine from an Arrow table vs Parquet (5M)", "<= 1.1x", arrow_vs_parquet),
+    Target(
+        "segcli engine from an Arrow table: memory the report adds",
+        "<= the Parquet report's peak",
+        arrow_memory,
+    ),
     Target("segcli segment, whole process, uncached", "<= 1.2 s", time_at_most("process@5m", 1.2)),
     Target("segcli segment, whole process, cached", "<= 0.4 s", time_at_most("cached@5m", 0.4)),
     Target("`segcli --help` (start-up)", "<= 0.25 s", time_at_most("help", 0.25)),

@@ -76,7 +76,7 @@ def measure(customers: int, master: str, folder: Path) -> list[str]:
 
     def load() -> None:
         scan = open_sales(spark, str(sales), {})
-        window = window_frame(scan, request.load_scope, 1).persist()
+        window = window_frame(scan, request.load_scope, 1)[0].persist()
         check_window(scan, window)
         window_groups(scan, window)
         state["window"] = window

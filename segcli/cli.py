@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import typer
 
 from segcli import __version__
-from segcli.commands import cache, customers, generate, load, segment, serve, token
+from segcli.commands import cache, customers, generate, load, segment, segments, serve, token
+from segcli.commands.options import cli_message
 from segcli.engine.errors import SegcliError, exit_code_for
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,7 +20,7 @@ app = typer.Typer(
     name="segcli",
     help="Customer segmentation reports (RFM, value, behaviour) from sales records.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -33,10 +34,14 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SegcliError as error:
-            print(error.message, file=sys.stderr)
+            print(cli_message(error), file=sys.stderr)
             raise typer.Exit(exit_code_for(error)) from None
         except BrokenPipeError:
             sys.stderr.close()
+            raise typer.Exit(1) from None
+        except OSError as error:  # a file system failure no command mapped: still one line
+            where = f"{error.filename}: " if error.filename else ""
+            print(f"{where}{error.strerror or error}", file=sys.stderr)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -59,6 +64,7 @@ def root(
 
 app.command("segment")(handle_errors(segment.segment))
 app.command("customers")(handle_errors(customers.customers))
+app.command("segments")(handle_errors(segments.segments))
 app.command("generate")(handle_errors(generate.generate))
 app.command("load")(handle_errors(load.load))
 app.command("serve")(handle_errors(serve.serve))
@@ -82,5 +88,22 @@ cache_app.command("clear")(handle_errors(cache.clear))
 app.add_typer(cache_app)
 
 
+def run(args: list[str] | None = None, *, stderr: TextIO | None = None) -> int:
+    """Run segcli on `args` and return its exit status; a usage error is one line on stderr (status 2)."""
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        status = typer.main.get_command(app).main(args, prog_name="segcli", standalone_mode=False)
+    except typer.Abort:
+        print("Aborted.", file=err)
+        return 1
+    except typer.TyperException as error:  # typer's own click: usage errors (2) and others (1)
+        if type(error).__name__ == "NoArgsIsHelpError":  # `segcli` or `segcli token` alone: the help
+            print(error.format_message(), file=err)
+        else:
+            print(" ".join(error.format_message().split()), file=err)
+        return int(getattr(error, "exit_code", 1))
+    return status if isinstance(status, int) else 0
+
+
 def main() -> None:
-    app()
+    sys.exit(run())

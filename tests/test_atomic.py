@@ -125,5 +125,5 @@ def test_missing_output_folder_is_refused_before_any_work(cli, folder: Path):
     target = folder / "nope" / "report.pdf"
     run = cli(*small_args("--output", str(target)))
     assert run.exit_code == 2
-    assert run.stderr == f"Invalid output: folder {target.parent} does not exist\n"
+    assert run.stderr == f"Invalid output: folder {target.parent} does not exist (--output)\n"
     assert not os.path.exists(target.parent)

@@ -65,7 +65,7 @@ def run_on(cli: Any, path: Path | str, *extra: str) -> Any:
         (
             HEADER,
             [*GOOD, "3,x1,c,2026-11-18,5.00,completed"],
-            "sales.csv: column 'business_id' has a value that is not an integer: 'x1'",
+            "sales.csv: column 'business_id' has a value that is not an integer: 'x1' (sale_id 3)",
         ),
         (
             HEADER + ",currency",
@@ -225,7 +225,10 @@ def test_invalid_parameters_exit_2(cli: Any, args: list[str], message: str) -> N
 
 def test_invalid_parameters_are_checked_before_the_source(cli: Any) -> None:
     run = cli("segment", "--source", "missing.csv", "--days", "0")
-    assert (run.exit_code, run.stderr) == (2, "Invalid days. Must be an integer between 1 and 9999\n")
+    assert (run.exit_code, run.stderr) == (
+        2,
+        "Invalid days. Must be an integer between 1 and 9999 (--days)\n",
+    )
 
 
 def test_storefront_filter_without_the_column(cli: Any, tmp_path: Path) -> None:
@@ -257,19 +260,19 @@ STOREFRONT_HEADER = HEADER + ",storefront_id"
     [
         # the business_id check reads every row: a bad value in another business's row counts
         (["1,1,a,2026-11-20,10.00,completed,3", "2,x1,b,2000-01-01,1.00,completed,3"], [],
-         "column 'business_id' has a value that is not an integer: 'x1'"),
+         "column 'business_id' has a value that is not an integer: 'x1' (sale_id 2)"),
         (["1,1,a,2026-11-20,10.00,completed,3", "2,,b,2026-11-20,1.00,completed,3"], [],
-         "column 'business_id' has an empty value"),
+         "column 'business_id' has an empty value (sale_id 2)"),
         # dates are checked for every row of the business, in the window or not
         (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,someday,1.00,completed,3"], [],
          "column 'sale_date' has a value that is not a date: 'someday' (sale_id 2)"),
         (["1,1,a,2026-11-20,10.00,completed,3", "2,2,b,someday,1.00,completed,3"], [], None),
         (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,2026-11-20,1.00,completed,main"],
-         ["--storefront-id", "3"], "column 'storefront_id' has a value that is not an integer: 'main'"),
+         ["--storefront-id", "3"], "column 'storefront_id' has a value that is not an integer: 'main' (sale_id 2)"),
         # a bad business_id is reported before a bad date in another row
         (["1,1,a,2026-11-20,10.00,completed,3", "2,1,b,someday,1.00,completed,3",
           "3,one,c,2026-11-20,1.00,completed,3"], [],
-         "column 'business_id' has a value that is not an integer: 'one'"),
+         "column 'business_id' has a value that is not an integer: 'one' (sale_id 3)"),
     ],
     ids=["business-id", "empty-business-id", "date", "other-business-date", "storefront", "business-first"],
 )  # fmt: skip

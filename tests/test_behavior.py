@@ -165,6 +165,7 @@ def test_unknown_segment_filter_lists_the_actual_segments(cli: Any) -> None:
     # 90 days (2026-08-23 ..): only E's sale of 2026-10-05 (mobile, one Apparel item)
     assert run.stderr.strip() == (
         "Invalid segment_code. Must be one of: CATEGORY:Apparel, CATEGORY_MIXED, CHANNEL:mobile, CHANNEL_OMNI"
+        " (--segment-code)"
     )
     assert run.stdout == ""
 
@@ -179,8 +180,8 @@ def test_behavior_without_channel_or_items_names_both(cli: Any) -> None:
     run = cli("segment", "--source", VALUE, "--method", "behavior", "--as-of", AS_OF.isoformat())
     assert run.exit_code == 2
     assert run.stderr.strip() == (
-        f"Invalid segmentation_method. behavior needs a channel column (none in {VALUE}; "
-        "map one with --map SOURCE=channel) and sale items (--items)"
+        f"Invalid segmentation_method. behavior needs a channel column (none in {VALUE}) "
+        "and sale items (map one with --map SOURCE=channel; --items)"
     )
     run = cli(
         "segment", "--source", VALUE, "--items", ITEMS, "--method", "behavior",

@@ -194,7 +194,10 @@ def test_cache_dir_and_ttl_options_and_config(cli, isolated):
     assert expire_time - entry["created"] == pytest.approx(9, abs=1)
 
     bad = cli(*small_args("--cache-ttl", "0"))
-    assert (bad.exit_code, bad.stderr) == (2, "Invalid cache_ttl. Must be a positive integer (seconds)\n")
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "Invalid cache_ttl. Must be a positive integer (seconds) (--cache-ttl)\n",
+    )
 
 
 def small_settings(**values: Any) -> Any:

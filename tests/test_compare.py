@@ -215,7 +215,8 @@ def test_rfm_insights_keep_the_priority_rule(cli: Any) -> None:
     assert compared["segments"] == plain["segments"]
     comparison = compared["comparison"]
     assert set(comparison) == {
-        "previous_period", "previous_total_customers", "previous_total_revenue", "segments", "migration"
+        "previous_period", "previous_total_customers", "previous_total_revenue", "segments", "migration",
+        "movers",
     }  # fmt: skip
     assert [r["segment_name"] for r in comparison["segments"]] == [
         s["segment_name"] for s in plain["segments"]

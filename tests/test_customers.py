@@ -257,7 +257,7 @@ def test_invalid_segment_filter_and_format(cli):
     assert run.stderr.startswith("Invalid segment_name. Must be one of: Champions, Loyal Customers,")
     run = cli(*customers_args(SMALL_SALES, "--format", "xlsx"))
     assert run.exit_code == 2
-    assert run.stderr == "Invalid format. Must be one of: table, csv, jsonl, parquet\n"
+    assert run.stderr == "Invalid format. Must be one of: table, csv, jsonl, json, parquet (--format)\n"
 
 
 def write_sales(path: Path, amounts: list[str]) -> None:
@@ -385,7 +385,8 @@ def test_behavior_list_errors(cli):
     )
     assert run.exit_code == 2
     assert run.stderr == (
-        "Invalid segment_code. Must be one of: CATEGORY:Apparel, CATEGORY_MIXED, CHANNEL:mobile, CHANNEL_OMNI\n"
+        "Invalid segment_code. Must be one of: CATEGORY:Apparel, CATEGORY_MIXED, CHANNEL:mobile, CHANNEL_OMNI"
+        " (--segment-code)\n"
     )
     run = cli(*customers_args(BEHAVIOR_SALES, "--method", "behavior"))
     assert run.exit_code == 2

@@ -83,8 +83,8 @@ def test_pdf_holds_the_report(fixture_pdf: bytes):
     for label, value in (
         ("HIGHEST REVENUE", "Champions"),
         ("LARGEST SEGMENT", "Champions"),
-        ("FASTEST GROWING", "Potential Loyalists"),
-        ("NEEDS ATTENTION", "At Risk"),
+        ("NURTURE NEXT", "Potential Loyalists"),
+        ("WIN BACK FIRST", "At Risk"),
     ):
         assert f"{label}\n{value}" in text
     # window 2026-11-20 minus 29 days = 2026-10-22, and the generated-at from SOURCE_DATE_EPOCH
@@ -220,7 +220,7 @@ def test_segment_filter_limits_the_pdf(tmp_path: Path):
     text = "\n".join(pages_text(render(report, params)))
     assert "Send win-back offers" in text
     assert "Offer VIP loyalty perks" not in text  # Champions' actions are not shown
-    assert "NEEDS ATTENTION\nAt Risk" in text  # insights still cover every segment
+    assert "WIN BACK FIRST\nAt Risk" in text  # insights still cover every segment
     assert "HIGHEST REVENUE\nChampions" in text
 
 

@@ -39,3 +39,22 @@ def test_engine_imports_no_ui_package() -> None:
     )
     assert "segcli" in modules
     assert not modules & set(UI)
+
+
+def test_import_segcli_loads_no_ui_and_no_engine() -> None:
+    """`import segcli` (and touching its API names) stays light: the engine loads when a function runs."""
+    modules = loaded_after("import segcli\nsegcli.segment, segcli.customers, segcli.Report, segcli.DataError")
+    assert "segcli" in modules
+    assert not modules & {*UI, *HEAVY, "polars"}
+
+
+def test_python_api_calls_load_no_ui_package() -> None:
+    """A report, its HTML and CSV, and the customer list through the API: no CLI, server or PDF package."""
+    from tests.conftest import SMALL_SALES
+
+    modules = loaded_after(
+        f"import segcli\nr = segcli.segment({str(SMALL_SALES)!r}, as_of='2026-11-20', cache=False)\n"
+        f"r._repr_html_(), r.segments, r.to_dict()\nsegcli.customers({str(SMALL_SALES)!r}, as_of='2026-11-20')"
+    )
+    assert "duckdb" in modules  # the probe really ran a report
+    assert not modules & set(UI)

@@ -13,6 +13,7 @@ import pytest
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method, method_names, register, unregister
+from segcli.engine.methods.base import SegmentLabels
 from segcli.engine.report import Insights, Period, SegmentResult, first_largest
 from segcli.engine.segments import SegmentTable
 from tests.conftest import small_args
@@ -152,6 +153,9 @@ class BigSpenders:
     def check_source(self, source: Source) -> None:
         return None
 
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return SegmentLabels(("Big spenders", "Small spenders"), ("BIG", "SMALL"))
+
     def window_segments(
         self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool
     ) -> tuple[SegmentResult, ...]:
@@ -230,8 +234,10 @@ def test_toy_method_reaches_http_and_openapi(toy: BigSpenders, tmp_path: Path, c
         "Small spenders",
     ]
     parameters = api.app.openapi()["paths"]["/api/reports/customers/segmentation/"]["get"]["parameters"]
-    method = next(p for p in parameters if p["name"] == "segmentation_method")
-    assert method["schema"]["enum"] == ["rfm", "value", "behavior", "toy"]
+    schemas = {p["name"]: p["schema"] for p in parameters}
+    assert schemas["segmentation_method"]["enum"] == ["rfm", "value", "toy"]  # the small fixture has no items
+    assert {"Big spenders", "Small spenders"} <= set(schemas["segment_name"]["anyOf"][0]["enum"])
+    assert {"BIG", "SMALL"} <= set(schemas["segment_code"]["anyOf"][0]["enum"])
     bad = api.get("segmentation_method=nope")
     assert bad.status_code == 400
     assert body(bad)["error"] == "Invalid segmentation_method. Must be one of: rfm, value, behavior, toy"
@@ -243,3 +249,31 @@ def test_unknown_method_lists_the_registered_ones(cli: Any) -> None:
     assert "Invalid segmentation_method. Must be one of: rfm, value, behavior" in run.stderr
     with pytest.raises(InvalidParameter, match=r"Must be one of: rfm, value, behavior$"):
         get_method("toy")
+
+
+@dataclass(frozen=True)
+class AnyNames(BigSpenders):
+    """A method whose segment names come from anywhere: the OpenAPI cannot list them."""
+
+    name: str = "anynames"
+
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return None
+
+
+def test_segment_filters_list_every_method_s_segments_or_stay_open(toy: BigSpenders) -> None:
+    from segcli.api.schema import query_parameters
+    from segcli.engine.segments import default_tables
+
+    schemas = {p["name"]: p["schema"] for p in query_parameters(default_tables())}
+    listed, pattern = schemas["segment_code"]["anyOf"]
+    assert listed["enum"][-1] == ""  # empty: all segments
+    assert {"BIG", "SMALL", "R5F5M5", "VALUE_HIGH", "CATEGORY_MIXED"} <= set(listed["enum"])
+    assert pattern["pattern"] == r"^(CATEGORY:[\s\S]*|CHANNEL:[\s\S]*|SEASON:[\s\S]*)$"
+    assert schemas["segmentation_method"]["enum"] == ["rfm", "value", "behavior", "toy"]
+    register(AnyNames())
+    try:
+        schemas = {p["name"]: p["schema"] for p in query_parameters(default_tables())}
+    finally:
+        unregister("anynames")
+    assert schemas["segment_name"] == schemas["segment_code"] == {"type": "string"}

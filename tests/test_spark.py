@@ -381,7 +381,7 @@ def test_a_method_spark_does_not_run_is_a_usage_error(cli: Any) -> None:
     finally:
         unregister("toy")
     assert (run.exit_code, run.stdout) == (2, "")
-    assert run.stderr == "Invalid segmentation_method. toy does not run on --engine spark\n"
+    assert run.stderr == "Invalid segmentation_method. toy does not run on --engine spark (--method)\n"
 
 
 def test_database_sources_stay_on_duckdb(spark: Any, cli: Any) -> None:

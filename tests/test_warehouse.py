@@ -163,7 +163,10 @@ def test_append_of_a_known_sale_fails_and_keeps_the_warehouse(cli: Any, shop: di
         == f"{shop['odd']}: sale_id '1' of business 1 is already in {db} (append only new sales)"
     )
     assert digest(db) == before
-    assert sorted(p.name for p in work.iterdir()) == ["wh.duckdb"]  # no temporary file left behind
+    assert sorted(p.name for p in work.iterdir()) == [
+        "wh.duckdb",
+        "wh.duckdb.lock",
+    ]  # no temporary file left behind
 
 
 def write(path: Path, rows: str, header: str = HEADER) -> Path:
@@ -188,7 +191,7 @@ def write(path: Path, rows: str, header: str = HEADER) -> Path:
         ),
         (
             "1,1,10,2026-11-20,12.50,completed\n2,x,11,2026-11-20,3.00,completed\n",
-            "column 'business_id' has a value that is not an integer: 'x'",
+            "column 'business_id' has a value that is not an integer: 'x' (sale_id 2)",
         ),
     ],
 )
@@ -204,7 +207,7 @@ def test_a_bad_row_anywhere_fails_the_load_and_keeps_the_warehouse(
     assert run.exit_code == 1
     assert run.stderr.strip() == f"{bad}: {message}"
     assert digest(db) == before
-    assert sorted(p.name for p in work.iterdir()) == ["bad.csv", "wh.duckdb"]
+    assert sorted(p.name for p in work.iterdir()) == ["bad.csv", "wh.duckdb", "wh.duckdb.lock"]
 
 
 def test_same_sale_id_in_two_businesses_is_fine(cli: Any, tmp_path: Path) -> None:

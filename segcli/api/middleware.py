@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -15,6 +16,17 @@ from segcli.engine.errors import SegcliError
 access_log = logging.getLogger("segcli.access")
 error_log = logging.getLogger("segcli.error")
 INTERNAL_ERROR_BODY = {"success": False, "error": "Internal server error"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+
+
+def printable(value: object) -> str:
+    """A value for a log line: control characters as \\xNN escapes, so no value can start a new line."""
+    return _CONTROL.sub(_escaped, str(value))
 
 
 def loggable_target(scope: Scope, logged_params: tuple[str, ...]) -> str:
@@ -25,7 +37,7 @@ def loggable_target(scope: Scope, logged_params: tuple[str, ...]) -> str:
         if k in logged_params
     ]
     path: str = scope["path"]
-    return path + ("?" + urlencode(kept) if kept else "")
+    return printable(path + ("?" + urlencode(kept) if kept else ""))
 
 
 class AccessLog:
@@ -51,13 +63,14 @@ class AccessLog:
             await send(message)
 
         target = loggable_target(scope, self.logged_params)
+        method = printable(scope["method"])
         try:
             await self.app(scope, receive, send_logged)
         except Exception as exc:
             if isinstance(exc, SegcliError):  # its one-line message says what is wrong
-                error_log.error("%s %s failed: %s: %s", scope["method"], target, type(exc).__name__, exc)
+                error_log.error("%s %s failed: %s: %s", method, target, type(exc).__name__, printable(exc))
             else:
-                error_log.exception("%s %s failed", scope["method"], target)
+                error_log.exception("%s %s failed", method, target)
             if response_started:
                 raise
             status = 500
@@ -65,11 +78,11 @@ class AccessLog:
         finally:
             ms = (time.perf_counter() - started) * 1000
             who = (
-                f" business={state['business_id']} token={state['token_name']}"
+                f" business={state['business_id']} token={printable(state['token_name'])}"
                 if "token_name" in state
                 else ""
             )
-            access_log.info("%s %s %d %.1fms%s", scope["method"], target, status, ms, who)
+            access_log.info("%s %s %d %.1fms%s", method, target, status, ms, who)
 
 
 async def send_json(send: Send, status: int, body: Any) -> None:

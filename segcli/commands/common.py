@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,16 +87,27 @@ def render_settings(output: str | None, environ: Mapping[str, str] | None = None
 
 
 def pick_format(
-    fmt: str | None, output: str | None, default_terminal: str = "table", default_pipe: str = "json"
+    fmt: str | None,
+    output: str | None,
+    default_terminal: str = "table",
+    default_pipe: str = "json",
+    formats: Collection[str] | None = None,
 ) -> str:
-    """--format, else the output file's suffix, else a table on a terminal and `default_pipe` in a pipe."""
+    """--format, else the output file's suffix (an unknown one is an error), else for stdout a table
+    on a terminal and `default_pipe` in a pipe. `formats`: the command's format names (None: any)."""
     if fmt:
         return fmt.lower()
-    if output and output != "-":
-        suffix = Path(output).suffix.lower()
-        if suffix in _SUFFIX_FORMATS:
-            return _SUFFIX_FORMATS[suffix]
-    return default_terminal if stdout_is_terminal() else default_pipe
+    if output is None or output == "-":
+        return default_terminal if stdout_is_terminal() else default_pipe
+    known = {k: v for k, v in _SUFFIX_FORMATS.items() if formats is None or v in formats}
+    suffix = Path(output).suffix.lower()
+    if suffix in known:
+        return known[suffix]
+    what = f"unknown suffix '{suffix}'" if suffix else "no suffix"
+    raise InvalidParameter(
+        f"Invalid output: {output} has {what}. Must end in one of: {', '.join(known)}",
+        cli_hint="or give --format",
+    )
 
 
 def check_output(output: str | None, binary: bool) -> None:

@@ -23,13 +23,20 @@ from segcli.commands.options import (
     CacheDirOpt,
     CacheTtlOpt,
     ConfigOpt,
+    CurrencyOpt,
+    DateFormatOpt,
     DaysOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     EngineOpt,
+    FormatOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
     MethodOpt,
     NoCacheOpt,
+    OutputOpt,
     SalesTableOpt,
     SegmentCodeOpt,
     SegmentNameOpt,
@@ -37,6 +44,7 @@ from segcli.commands.options import (
     SparkMasterOpt,
     SparkRemoteOpt,
     StorefrontOpt,
+    StrictOpt,
     TimezoneOpt,
 )
 from segcli.engine.settings import Settings, load_settings, parse_map
@@ -100,11 +108,18 @@ class _SettingsInputs:
     engine: str | None
     spark_master: str | None
     spark_remote: str | None
+    delimiter: str | None
+    decimal_separator: str | None
+    encoding: str | None
+    date_format: str | None
 
     def values(self) -> dict[str, Any]:
         """The settings given on the command line or in SEGCLI_* variables (None: not given)."""
-        names = ["source", "items", "business_id", "timezone", "sales_table", "items_table"]
-        names += ["engine", "spark_master", "spark_remote"]
+        names = (
+            *("source", "items", "business_id", "timezone", "sales_table", "items_table"),
+            *("delimiter", "decimal_separator", "encoding", "date_format"),
+            *("engine", "spark_master", "spark_remote"),
+        )
         return {name: getattr(self, name) for name in names}
 
     def columns(self) -> dict[str, str]:
@@ -128,6 +143,10 @@ class SettingsOptions(OptionGroup, _SettingsInputs):
     sales_table: SalesTableOpt = None
     items_table: ItemsTableOpt = None
     config: ConfigOpt = None
+    delimiter: DelimiterOpt = None
+    decimal_separator: DecimalOpt = None
+    encoding: EncodingOpt = None
+    date_format: DateFormatOpt = None
     engine: EngineOpt = None
     spark_master: SparkMasterOpt = None
     spark_remote: SparkRemoteOpt = None
@@ -151,6 +170,10 @@ class ReportOptions(OptionGroup, _SettingsInputs):
     sales_table: SalesTableOpt = None
     items_table: ItemsTableOpt = None
     config: ConfigOpt = None
+    delimiter: DelimiterOpt = None
+    decimal_separator: DecimalOpt = None
+    encoding: EncodingOpt = None
+    date_format: DateFormatOpt = None
     engine: EngineOpt = None
     spark_master: SparkMasterOpt = None
     spark_remote: SparkRemoteOpt = None
@@ -180,3 +203,17 @@ class CacheOptions(OptionGroup):
     def values(self, refresh: bool = False) -> dict[str, Any]:
         """Settings values from these options (None where an option was not given)."""
         return cache_values(self.no_cache, refresh, self.cache_dir, self.cache_ttl)
+
+
+@dataclass(frozen=True)
+class OutputOptions(OptionGroup):
+    """What `segment` writes and when: format, file, the currency shown, and --strict (nothing on a warning)."""
+
+    fmt: FormatOpt = None
+    output: OutputOpt = None
+    strict: StrictOpt = False
+    currency: CurrencyOpt = None
+
+    def values(self) -> dict[str, Any]:
+        """Settings values from these options (None where an option was not given)."""
+        return {"strict": True if self.strict else None, "currency": self.currency}

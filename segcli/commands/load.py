@@ -11,6 +11,10 @@ from segcli.commands.common import resolve_settings
 from segcli.commands.options import (
     BusinessOpt,
     ConfigOpt,
+    DateFormatOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     ItemsOpt,
     ItemsTableOpt,
     MapOpt,
@@ -31,13 +35,22 @@ def load(
         bool, typer.Option("--append", help="Add to an existing warehouse (new sale ids only).")
     ] = False,
     items: ItemsOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option("--wait", help="Seconds to wait while another load writes the same warehouse."),
+    ] = 600.0,
     business_id: BusinessOpt = None,
     sales_table: SalesTableOpt = None,
     items_table: ItemsTableOpt = None,
     map_pairs: MapOpt = None,
     config: ConfigOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal_separator: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
+    from segcli.engine.atomic import write_error
     from segcli.engine.service import source_from_settings
     from segcli.engine.sources.warehouse import load_warehouse
 
@@ -49,11 +62,18 @@ def load(
         business_id=business_id,
         sales_table=sales_table,
         items_table=items_table,
+        delimiter=delimiter,
+        decimal_separator=decimal_separator,
+        encoding=encoding,
+        date_format=date_format,
     )
     src = source_from_settings(settings)
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
-    result = load_warehouse(src, db, replace=replace, append=append, items=with_items)
+    try:
+        result = load_warehouse(src, db, replace=replace, append=append, items=with_items, wait=wait)
+    except OSError as exc:
+        raise write_error(db, exc) from None
     message = f"loaded {result.sales_rows:,} sales"
     if result.items_rows is not None:
         message += f" and {result.items_rows:,} items"

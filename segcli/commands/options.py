@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
 
+from segcli.engine.errors import SegcliError
 from segcli.engine.methods import method_names
 from segcli.render import format_names
 from segcli.render.customers import LIST_WRITERS
@@ -44,6 +46,7 @@ MethodOpt = Annotated[
         "-m",
         help=f"Segmentation method: {', '.join(method_names()[:-1])} or {method_names()[-1]}. \\[default: rfm]",
         show_default=False,
+        autocompletion=method_names,
     ),
 ]
 DaysOpt = Annotated[
@@ -108,7 +111,8 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Write to this file (atomically); '-' for stdout.",
+        help="Write to this file (atomically); its suffix gives the format unless --format is given "
+        "(an unknown suffix is an error); '-' for stdout.",
         show_default=False,
     ),
 ]
@@ -117,8 +121,10 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help=f"Output format: {', '.join(format_names())}. \\[default: table on a terminal, else json]",
+        help=f"Output format: {', '.join(format_names())}. "
+        "\\[default: the --output file's suffix; for stdout, table on a terminal, else json]",
         show_default=False,
+        autocompletion=format_names,
     ),
 ]
 NoCacheOpt = Annotated[
@@ -158,6 +164,7 @@ ListFormatOpt = Annotated[
         "-f",
         help=f"Output format: {', '.join(LIST_WRITERS)}. \\[default: table on a terminal, else csv]",
         show_default=False,
+        autocompletion=lambda: list(LIST_WRITERS),
     ),
 ]
 TokensFileOpt = Annotated[
@@ -221,3 +228,116 @@ SparkRemoteOpt = Annotated[
         show_default=False,
     ),
 ]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        help="CSV field delimiter, e.g. ';' or '\\t' for tab. \\[default: detected]",
+        envvar="SEGCLI_DELIMITER",
+        show_default=False,
+    ),
+]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decimal-separator",
+        help="Decimal separator of CSV amounts: '.' or ',' (then '.' may group thousands). \\[default: .]",
+        envvar="SEGCLI_DECIMAL_SEPARATOR",
+        show_default=False,
+    ),
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--encoding",
+        help="CSV text encoding: utf-8, utf-16, latin-1, cp1252, ... \\[default: utf-8]",
+        envvar="SEGCLI_ENCODING",
+        show_default=False,
+    ),
+]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="strftime format of text dates, e.g. %d.%m.%Y. \\[default: ISO 8601 or YYYYMMDD]",
+        envvar="SEGCLI_DATE_FORMAT",
+        show_default=False,
+    ),
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Treat a warning (no sales in scope, an as-of after the last sale or in the future, a storefront "
+        "without sales) as an error: exit 1 and write nothing.",
+        envvar="SEGCLI_STRICT",
+    ),
+]
+CurrencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--currency",
+        help="The sales' currency (e.g. EUR), shown with every amount; the data's currency column wins "
+        "and must agree.",
+        envvar="SEGCLI_CURRENCY",
+        show_default=False,
+    ),
+]
+ListCompareOpt = Annotated[
+    bool,
+    typer.Option(
+        "--compare",
+        help="Add each customer's segment in the previous window of the same length "
+        "(previous_segment_name, previous_segment_code); lapsed customers are listed too.",
+    ),
+]
+MovedFromOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--moved-from",
+        help="Only customers whose previous segment was this (name or code; 'new': none). Implies --compare.",
+        show_default=False,
+    ),
+]
+MovedToOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--moved-to",
+        help="Only customers whose current segment is this (name or code; 'lapsed': none). Implies --compare.",
+        show_default=False,
+    ),
+]
+
+# The option that sets each parameter an error names ("Invalid days. ..."): the command line adds it.
+PARAMETER_FLAGS = {
+    "segmentation_method": "--method",
+    "days": "--days",
+    "storefront_id": "--storefront-id",
+    "segment_name": "--segment-name",
+    "segment_code": "--segment-code",
+    "as_of": "--as-of",
+    "timezone": "--timezone",
+    "format": "--format",
+    "output": "--output",
+    "compare": "--compare",
+    "moved_from": "--moved-from",
+    "moved_to": "--moved-to",
+    "cache_ttl": "--cache-ttl",
+    "customers": "--customers",
+    "workers": "--workers",
+    "delimiter": "--delimiter",
+    "decimal": "--decimal-separator",
+    "encoding": "--encoding",
+    "date": "--date-format",
+    "currency": "--currency",
+}
+_PARAMETER_RE = re.compile(r"^Invalid (\w+)")
+
+
+def cli_message(error: SegcliError) -> str:
+    """An error as the command line prints it: the API's text, then the flag that fixes it (or the error's hint)."""
+    hint = error.cli_hint
+    if hint is None:
+        match = _PARAMETER_RE.match(error.message)
+        hint = PARAMETER_FLAGS.get(match.group(1)) if match else None
+    return f"{error.message} ({hint})" if hint else error.message

@@ -150,21 +150,42 @@ def get_once(settings: Settings, options: ServeOptions, target: str, token: str 
         raise RequestFailed(f"GET {target}: HTTP {status}")
 
 
+def probe_listen(host: str, port: int) -> None:
+    """Bind the address once, as uvicorn will, so a busy port fails with one line before it starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise SegcliError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run_server(settings: Settings, options: ServeOptions) -> None:
     """Open everything once here (so a bad source fails with one line), then hand over to uvicorn."""
     import uvicorn
 
-    from segcli.api.app import OPTIONS_ENV, create_app
+    from segcli.api.app import OPTIONS_ENV, create_app, options_file
+    from segcli.engine.service import source_from_settings
+    from segcli.engine.sources.pg_catalog import redact
     from segcli.engine.tokens import TokenFile
 
     if settings.workers < 1:
         raise InvalidParameter("Invalid workers. Must be an integer of at least 1")
+    if not 1 <= settings.port <= 65535:
+        raise InvalidParameter("Invalid port. Must be an integer between 1 and 65535")
+    # a wrong password or an unreachable source fails here, not per request
+    source_from_settings(settings).columns()
     app = create_app(settings, as_of=options.as_of)
     tokens_path = settings.resolved_tokens_file
     active = sum(r.active for r in TokenFile(tokens_path).current().records)
+    probe_listen(settings.host, settings.port)
     when = options.as_of.isoformat() if options.as_of else f"today in {settings.timezone}"
     print(
-        f"segcli serve: source {settings.source}, as of {when}, {active} active token(s) in {tokens_path}",
+        f"segcli serve: source {redact(settings.source or '')}, as of {when}, {active} active token(s) in {tokens_path}",
         file=sys.stderr,
     )
     if not active:
@@ -182,5 +203,8 @@ def run_server(settings: Settings, options: ServeOptions) -> None:
     if settings.workers == 1:
         uvicorn.run(app, **common)
     else:
-        os.environ[OPTIONS_ENV] = options.to_env()
-        uvicorn.run("segcli.api.app:app_from_environment", factory=True, workers=settings.workers, **common)
+        with options_file(options) as path:  # the workers read it; a password never enters an environment
+            os.environ[OPTIONS_ENV] = path
+            uvicorn.run(
+                "segcli.api.app:app_from_environment", factory=True, workers=settings.workers, **common
+            )

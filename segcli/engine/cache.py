@@ -10,6 +10,7 @@ miss with one warning: the cache never fails a report.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from segcli import __version__
 from segcli.engine.db import first_line
 from segcli.engine.errors import InvalidParameter, SegcliError
+from segcli.engine.keylock import WAIT, key_lock
+from segcli.engine.private import check_private, private_folder
 from segcli.engine.report import Report
 from segcli.engine.settings import DEFAULT_CACHE_TTL, Settings
 
@@ -37,14 +40,13 @@ if TYPE_CHECKING:
 
 KEY_PREFIX = "customer_segmentation:"
 KEY_FORMAT = KEY_PREFIX + "{business_id}:{start_date}:{end_date}:{method}:{storefront_id}"
-ENTRY_FORMAT = 2  # bump when the Report model changes shape: older entries become plain misses
+ENTRY_FORMAT = 3  # bump when the Report model changes shape: older entries become plain misses
 LOCK_PREFIX = "segcli:lock:"
 STATS_PREFIX = "segcli:stats:"
-LOCK_EXPIRE = 300  # seconds; a holder that died blocks the key's waiters at most this long
-LOCK_POLL = 0.01  # seconds between attempts to take a key's lock
 MEMORY_ENTRIES = 64  # reports a process keeps in memory besides the folder (a server's hot set)
 STATS_FLUSH = 1.0  # seconds between writes of this process's hit/miss counts to the folder
 DB_FILES = ("cache.db", "cache.db-wal", "cache.db-shm")
+CACHE_WHAT = "report cache"
 
 
 def cache_key(request: ReportRequest) -> str:
@@ -137,12 +139,14 @@ class ReportCache:
         refresh: bool = False,
         clock: Callable[[], float] = time.time,
         warn: Callable[[str], None] = _stderr_warning,
+        lock_wait: float = WAIT,
     ) -> None:
         self.directory = Path(directory)
         self.ttl = check_ttl(ttl)
         self.refresh = refresh  # compute and overwrite, never serve
         self.clock = clock
         self.warn = warn
+        self.lock_wait = lock_wait  # seconds to wait for another process's computation of the same key
         self.stats = CacheStats()
         # key -> (fingerprint, created, report): a hit skips sqlite and unpickling; same checks
         self._memory: OrderedDict[str, tuple[str, float, Report]] = OrderedDict()
@@ -152,6 +156,13 @@ class ReportCache:
         self._pid = 0
         self._disabled = False
         self._warned = False
+
+    def cached(self, key: str, fingerprint: str, usable: Callable[[Report], bool]) -> Report | None:
+        """The stored report if fresh, matching and usable (counted as a hit), else None."""
+        if self.refresh:
+            return None
+        report = self._lookup(key, fingerprint)
+        return self._served(report) if report is not None and usable(report) else None
 
     def get_or_compute(
         self,
@@ -235,8 +246,12 @@ class ReportCache:
     def _open(self) -> diskcache.Cache:
         import diskcache
 
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return diskcache.Cache(str(self.directory))
+        private_folder(self.directory, CACHE_WHAT)
+        db = diskcache.Cache(str(self.directory))
+        for path in self._db_files():  # the folder is 0700 already; the files say so too
+            with contextlib.suppress(OSError):
+                path.chmod(0o600)
+        return db
 
     def _cache(self) -> diskcache.Cache | None:
         """This process's diskcache, opened on first use; None once it proved unusable."""
@@ -339,25 +354,18 @@ class ReportCache:
 
     @contextmanager
     def _key_lock(self, key: str) -> Iterator[None]:
-        """diskcache's Lock recipe (an `add` that only one process wins), polling every 10 ms."""
+        """One computation per key across processes; a dead holder's lock is recovered, waiting is bounded."""
         db = self._cache()
-        lock_key = LOCK_PREFIX + key
-        held = False
+        locked = contextlib.ExitStack()
         if db is not None:
             try:
-                while not db.add(lock_key, os.getpid(), expire=LOCK_EXPIRE, retry=True):
-                    time.sleep(LOCK_POLL)
-                held = True
+                locked.enter_context(
+                    key_lock(db, LOCK_PREFIX + key, wait=self.lock_wait, on_timeout=self.warn)
+                )
             except Exception as exc:
                 self._problem(exc)
-        try:
+        with locked:
             yield
-        finally:
-            if held and db is not None:
-                try:
-                    db.delete(lock_key, retry=True)
-                except Exception as exc:
-                    self._problem(exc)
 
 
 def _count_reports(db: diskcache.Cache) -> int:
@@ -365,7 +373,8 @@ def _count_reports(db: diskcache.Cache) -> int:
 
 
 def cache_for(settings: Settings, **options: Any) -> ReportCache:
-    """The report cache the settings name (folder and TTL)."""
+    """The report cache the settings name (folder and TTL); a folder others could write is refused."""
+    check_private(settings.resolved_cache_dir, CACHE_WHAT)  # it holds pickles: never load another's
     return ReportCache(settings.resolved_cache_dir, settings.cache_ttl, refresh=settings.refresh, **options)
 
 

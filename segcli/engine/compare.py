@@ -7,14 +7,23 @@ current one's, so a customer without a previous row is "new" and one without a c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix, MigrationRow, SegmentChange
+from segcli.engine.comparison import (
+    LAPSED,
+    NEW,
+    Comparison,
+    MigrationMatrix,
+    MigrationRow,
+    Mover,
+    Movers,
+    SegmentChange,
+)
 from segcli.engine.engines.base import Query
 from segcli.engine.report import (
     CENT,
@@ -116,6 +125,7 @@ def comparative_insights(current: tuple[SegmentResult, ...], previous: tuple[Seg
         largest_segment=first_largest(current, lambda s: s.customer_count),
         fastest_growing_segment=fastest,
         needs_attention=attention,
+        measured=True,
     )
 
 
@@ -154,6 +164,38 @@ def segment_rows(
     return rows
 
 
+def _extreme(
+    rows: Sequence[SegmentChange], change: Callable[[SegmentChange], Any], sign: int
+) -> Mover | None:
+    """The row with the largest rise (sign 1) or fall (sign -1) by `change`; the earlier one on a tie."""
+    best: tuple[Any, SegmentChange] | None = None
+    for row in rows:
+        delta = change(row)
+        if delta * sign > 0 and (best is None or delta * sign > best[0] * sign):
+            best = (delta, row)
+    if best is None:
+        return None
+    delta, row = best
+    return Mover(row.segment_name, row.segment_code, row.facet, delta)
+
+
+def movers(rows: Sequence[SegmentChange]) -> Movers:
+    """The segments that grew and fell most, in customers and in revenue (absolute change)."""
+
+    def customers(row: SegmentChange) -> int:
+        return row.customer_count - row.previous_customer_count
+
+    def revenue(row: SegmentChange) -> Decimal:
+        return row.revenue - row.previous_revenue
+
+    return Movers(
+        grew_most_customers=_extreme(rows, customers, 1),
+        fell_most_customers=_extreme(rows, customers, -1),
+        grew_most_revenue=_extreme(rows, revenue, 1),
+        fell_most_revenue=_extreme(rows, revenue, -1),
+    )
+
+
 def migration_matrices(
     current: tuple[SegmentResult, ...], previous: tuple[SegmentResult, ...], flows: list[Flow]
 ) -> list[MigrationMatrix]:
@@ -189,12 +231,14 @@ def build_comparison(
     old_revenue = round_to(sum((s.revenue for s in before), Decimal(0)), CENT)
     customers = sum(s.customer_count for s in now)
     revenue = round_to(sum((s.revenue for s in now), Decimal(0)), CENT)
+    rows = tuple(segment_rows(current, previous))
     return Comparison(
         previous_period=previous_period(period),
         previous_total_customers=old_customers,
         previous_total_revenue=old_revenue,
-        segments=tuple(segment_rows(current, previous)),
+        segments=rows,
         migration=tuple(migration_matrices(current, previous, flows)),
+        movers=movers(rows),
         customer_change_pct=change_pct(customers, old_customers),
         revenue_change_pct=change_pct(revenue, old_revenue),
     )

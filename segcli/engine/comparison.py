@@ -101,6 +101,44 @@ class MigrationMatrix:
 
 
 @dataclass(frozen=True)
+class Mover:
+    """A segment and its measured change from the previous window (customers, or revenue in cents)."""
+
+    segment_name: str
+    segment_code: str
+    facet: str | None
+    change: int | Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"segment_name": self.segment_name, "segment_code": self.segment_code}
+        if self.facet is not None:
+            body["facet"] = self.facet
+        body["change"] = self.change
+        return body
+
+
+@dataclass(frozen=True)
+class Movers:
+    """The segments that measurably grew and fell most, by customers and by revenue (None: none did)."""
+
+    grew_most_customers: Mover | None = None
+    fell_most_customers: Mover | None = None
+    grew_most_revenue: Mover | None = None
+    fell_most_revenue: Mover | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            name: None if mover is None else mover.to_dict()
+            for name, mover in (
+                ("grew_most_customers", self.grew_most_customers),
+                ("fell_most_customers", self.fell_most_customers),
+                ("grew_most_revenue", self.grew_most_revenue),
+                ("fell_most_revenue", self.fell_most_revenue),
+            )
+        }
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The additive `data.comparison`: the previous window's totals, change per segment, the migration."""
 
@@ -109,6 +147,7 @@ class Comparison:
     previous_total_revenue: Decimal  # rounded to cents
     segments: tuple[SegmentChange, ...]
     migration: tuple[MigrationMatrix, ...]
+    movers: Movers = Movers()  # over every segment, before any segment filter
     # the change of the totals, for views (the body leaves them to the reader)
     customer_change_pct: Decimal | None = None
     revenue_change_pct: Decimal | None = None
@@ -130,4 +169,5 @@ class Comparison:
             "previous_total_revenue": self.previous_total_revenue,
             "segments": [r.to_dict() for r in self.segments],
             "migration": [m.to_dict() for m in self.migration],
+            "movers": self.movers.to_dict(),
         }

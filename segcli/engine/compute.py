@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from segcli.engine import compare
+from segcli.engine import caveats, compare
 from segcli.engine.engines.base import Query
 from segcli.engine.engines.duckdb import duckdb_engine
+from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method
+from segcli.engine.moved import check_table_moves, moved_customers
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
 from segcli.engine.report import (
     EXCLUDED_STATUSES,
@@ -22,7 +24,8 @@ from segcli.engine.report import (
     SegmentResult,
 )
 from segcli.engine.segments import SegmentTable
-from segcli.engine.sources import Scope, Source
+from segcli.engine.sources import WINDOW_TABLE, Scope, Source
+from segcli.engine.sql import INCLUDED_SQL
 
 if TYPE_CHECKING:
     import pyarrow
@@ -43,9 +46,37 @@ ORDER BY status, anonymous
 )
 
 
+HAS_CURRENCY = Query(
+    "report.has_currency",
+    "SELECT count(*) FROM information_schema.columns "
+    f"WHERE table_name = '{WINDOW_TABLE}' AND column_name = 'currency'",
+)
+CURRENCY = Query(
+    "report.currency",
+    f"""
+SELECT currency FROM {WINDOW_TABLE}
+WHERE currency IS NOT NULL AND status IN {INCLUDED_SQL} AND customer_id IS NOT NULL
+  AND sale_date BETWEEN $start AND $end
+LIMIT 1
+""",
+)
+
+
 def today_in(timezone: str) -> date:
     """Today's date in the report time zone (the default as-of date)."""
     return datetime.now(ZoneInfo(timezone)).date()
+
+
+def check_window_dates(as_of: date, days: int, previous: bool) -> None:
+    """Raise InvalidParameter when the window (or the previous one) leaves the calendar dates can hold."""
+    if as_of >= date.max:  # the window's exclusive end is the day after
+        raise InvalidParameter(f"Invalid as_of. Must be before {date.max.isoformat()}")
+    room = (as_of - date.min).days + 1  # days from year 1 to as_of, both included
+    if room < days or (previous and room < 2 * days):
+        both = " and the previous one" if room >= days else ""
+        raise InvalidParameter(
+            f"Invalid as_of. The {days}-day window ending {as_of.isoformat()}{both} would start before year 1"
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +90,9 @@ class ReportRequest:
     storefront_id: int | None = None
     timezone: str = "UTC"
     compare: bool = False  # add data.comparison (a cached report with one serves plain requests too)
+
+    def __post_init__(self) -> None:
+        check_window_dates(self.as_of, self.days, self.needs_previous)
 
     @classmethod
     def from_params(
@@ -172,13 +206,35 @@ def report_from_windows(
     )
 
 
+def report_currency(ex: Executor, params: Mapping[str, Any]) -> str | None:
+    """The currency of the window's sales in scope (the load checked there is one), or None."""
+    if not ex.rows(HAS_CURRENCY)[0][0]:
+        return None
+    found = ex.rows(CURRENCY, {"start": params["start"], "end": params["end"]})
+    return str(found[0][0]) if found else None
+
+
+def finish_report(ex: Executor, source: Source, request: ReportRequest, report: Report) -> Report:
+    """The report with its currency and its data warnings (SPEC 1.5)."""
+    try:
+        last_sale: date | str | None = ex.last_sale(source, request.scope)
+    except NotImplementedError:
+        last_sale = caveats.UNKNOWN
+    return replace(
+        report,
+        currency=report_currency(ex, request.window_params()),
+        warnings=caveats.data_warnings(report, last_sale),
+    )
+
+
 def compute_report(source: Source, request: ReportRequest, tables: Mapping[str, SegmentTable]) -> Report:
     """Compute a whole, unfiltered report from a source (no cache)."""
     method = get_method(request.method)
     method.check_source(source)
     with duckdb_engine(request.timezone, source.label) as ex:
         ex.load(source, request.load_scope, items=method.needs_items)
-        return build_report(ex, method, request, tables.get(method.name))
+        report = build_report(ex, method, request, tables.get(method.name))
+        return finish_report(ex, source, request, report)
 
 
 def customer_table(
@@ -186,10 +242,27 @@ def customer_table(
     request: ReportRequest,
     tables: Mapping[str, SegmentTable],
     params: ReportParams | None = None,
+    *,
+    compare: bool = False,
+    moved_from: str | None = None,
+    moved_to: str | None = None,
 ) -> pyarrow.Table:
-    """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment."""
+    """One row per customer in scope with scores and segment (behavior: one per facet), filtered by segment.
+
+    With `compare` (or a move filter, or `request.compare`), customers of the previous window too, with
+    their previous segment (`previous_segment_name`, `previous_segment_code`); see `engine/moved.py`.
+    """
     method = get_method(request.method)
     method.check_source(source)
+    table = tables.get(method.name)
+    if compare or request.compare or moved_from is not None or moved_to is not None:
+        request = replace(request, compare=True)
+        if table is not None:
+            check_table_moves(table, moved_from, moved_to)
     with duckdb_engine(request.timezone, source.label) as ex:
-        ex.load(source, request.scope, items=method.needs_items)
-        return method.customers(ex, request.window_params(), tables.get(method.name), params)
+        if not request.compare:
+            ex.load(source, request.scope, items=method.needs_items)
+            return method.customers(ex, request.window_params(), table, params)
+        ex.load(source, request.load_scope, items=method.needs_items)
+        now, before = request.window_params(), request.window_params(previous=True)
+        return moved_customers(ex, method, now, before, table, params, moved_from, moved_to)

@@ -16,9 +16,10 @@ class SegcliError(Exception):
 
     exit_code: ExitCode = ExitCode.DATA_ERROR
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, cli_hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.cli_hint = cli_hint  # the command line's words for the fix (flags); never sent over HTTP
 
     def __str__(self) -> str:
         return self.message
@@ -36,6 +37,10 @@ class DataError(SegcliError):
 
 class SourceError(SegcliError):
     """The source cannot be opened or queried: exit status 1."""
+
+
+class StrictWarnings(SegcliError):
+    """--strict and the report has warnings: exit status 1, nothing written."""
 
 
 def exit_code_for(error: BaseException) -> ExitCode:

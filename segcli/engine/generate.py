@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segcli.engine.atomic import sweep_stale, temp_path
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.sources import file_kind
@@ -146,7 +147,8 @@ class GenerateResult:
 def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], path: Path) -> None:
     """COPY a query to a file atomically (temporary name in the same folder, then rename)."""
     kind = file_kind(str(path))
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sweep_stale(path.parent)
+    tmp = temp_path(path)
     fmt = (
         "(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)"
         if kind == "parquet"
@@ -160,6 +162,15 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object],
             tmp.unlink()
 
 
+def _make_folder(folder: Path, option: str) -> None:
+    """Create an output's folder (and its parents) as `mkdir -p` would."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        message = f"Invalid output: cannot create folder {folder}: {exc.strerror}"
+        raise InvalidParameter(message, cli_hint=option) from None
+
+
 def generate(
     customers: int,
     seed: int,
@@ -170,13 +181,16 @@ def generate(
     """Write synthetic sales (and items) for `customers` customers over two years ending `end_date`."""
     if customers < 1:
         raise InvalidParameter("Invalid customers. Must be a positive integer")
+    if end_date.toordinal() < HISTORY_DAYS:
+        first = date.fromordinal(HISTORY_DAYS).isoformat()
+        raise InvalidParameter(f"Invalid --end-date. Must be {first} or later (two years of sales end there)")
     out_path = Path(out)
     for option, path in (("--out", out), ("--items", items)):
+        if path is not None and not path.lower().endswith((".csv", ".parquet")):
+            raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
+    for option, path in (("--out", out), ("--items", items)):
         if path is not None:
-            if not path.lower().endswith((".csv", ".parquet")):
-                raise InvalidParameter(f"Invalid {option} '{path}'. Must end in .csv or .parquet")
-            if not Path(path).parent.is_dir():
-                raise InvalidParameter(f"Invalid output: folder {Path(path).parent} does not exist")
+            _make_folder(Path(path).parent, option)
     start = date.fromordinal(end_date.toordinal() - HISTORY_DAYS + 1)
     params = {"seed": seed, "start": start}
     con = connect()

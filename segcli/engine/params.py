@@ -14,7 +14,7 @@ EXPORT_FORMATS = ("csv", "pdf")
 DEFAULT_METHOD = "rfm"
 DEFAULT_DAYS = 90
 MAX_DAYS = 9999
-_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$")
+_INT_RE = re.compile(r"^\s*[+-]?\d+\s*$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class ReportParams:
 
 
 def _blank(value: str | int | None) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+    # only an empty value counts as absent, as the OpenAPI says (`""`); a blank one is invalid
+    return value is None or value == ""
 
 
 def _as_int(value: str | int) -> int | None:

@@ -122,6 +122,9 @@ class Insights:
     largest_segment: str | None = None
     fastest_growing_segment: str | None = None
     needs_attention: str | None = None
+    # True when the last two are measured against the previous window (value, behavior); False when
+    # they are the segment table's priority lists (rfm): views label them for what they are
+    measured: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +192,12 @@ class Report:
     data_quality: DataQuality
     comparison: Comparison | None = None
     notes: tuple[str, ...] = ()  # the method's remarks for views (never in the JSON body)
+    warnings: tuple[str, ...] = ()  # SPEC 1.5: a report that is probably not what the user meant
+    currency: str | None = None  # the one currency of the sales in scope, or the configured one
+
+    def with_warnings(self, *warnings: str) -> Report:
+        """This report with more warnings, first (a warning already given is not repeated)."""
+        return replace(self, warnings=tuple(dict.fromkeys((*warnings, *self.warnings))))
 
     @property
     def total_customers(self) -> int:
@@ -238,7 +247,9 @@ class Report:
             "storefront_id": self.storefront_id,
             "total_customers": self.total_customers,
             "total_revenue": round_to(self.total_revenue, CENT),
+            "currency": self.currency,
             "data_quality": self.data_quality.to_dict(),
+            "warnings": list(self.warnings),
         }
         comparison = self.shown_comparison(params)
         if comparison is not None:

@@ -13,16 +13,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.schema import CANONICAL_NAMES
 from segcli.engine.segments import SegmentTable, default_tables, tables_from_config
+from segcli.engine.sources.dialect import CsvDialect
 
 CONFIG_NAME = "segcli.toml"
 CONFIG_ENV = "SEGCLI_CONFIG"
 DEFAULT_CACHE_TTL = 600
 
-_TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table", "engine"}
+_TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table", "strict", "currency"}
+_TOP_KEYS |= {"engine"}
 ENGINES = ("duckdb", "spark")
 _SECTIONS: dict[str, dict[str, str]] = {
     "cache": {"dir": "cache_dir", "ttl": "cache_ttl"},
     "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
+    "csv": {
+        "delimiter": "delimiter",
+        "decimal_separator": "decimal_separator",
+        "encoding": "encoding",
+        "date_format": "date_format",
+    },
 }
 # [spark]: these two keys are segcli's; every other key is passed to Spark as conf
 _SPARK_KEYS = {"master": "spark_master", "remote": "spark_remote"}
@@ -65,6 +73,17 @@ class Settings:
     spark_master: str = "local[*]"
     spark_remote: str | None = None
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    delimiter: str | None = None  # CSV dialect ([csv] in segcli.toml); None: sniffed
+    decimal_separator: str = "."
+    encoding: str = "utf-8"
+    date_format: str | None = None
+    strict: bool = False  # a warning fails the command (exit 1)
+    currency: str | None = None  # the sales' currency when the data has no currency column
+
+    @property
+    def csv_dialect(self) -> CsvDialect:
+        """How CSV sources are read (validated when settings are loaded)."""
+        return CsvDialect(self.delimiter, self.decimal_separator, self.encoding, self.date_format)
 
     def with_overrides(self, **values: Any) -> Settings:
         """These settings with every non-None value replaced."""
@@ -129,6 +148,8 @@ def _typed(value: Any, kind: type, where: str) -> Any:
         raise InvalidParameter(f"{where} must be an integer")
     if kind is str and not isinstance(value, str):
         raise InvalidParameter(f"{where} must be a string")
+    if kind is bool and not isinstance(value, bool):
+        raise InvalidParameter(f"{where} must be true or false")
     return value
 
 
@@ -148,6 +169,12 @@ _FIELD_TYPES: dict[str, type] = {
     "engine": str,
     "spark_master": str,
     "spark_remote": str,
+    "delimiter": str,
+    "decimal_separator": str,
+    "encoding": str,
+    "date_format": str,
+    "strict": bool,
+    "currency": str,
 }
 
 
@@ -216,4 +243,14 @@ def load_settings(
     settings = base.with_overrides(columns=merged_columns, **cli)
     check_timezone(settings.timezone)
     check_engine(settings.engine)
+    settings.csv_dialect  # noqa: B018 (validates the CSV options: exit 2 before any work)
+    if settings.currency is not None:
+        settings = replace(settings, currency=check_currency(settings.currency))
     return settings
+
+
+def check_currency(code: str) -> str:
+    """A currency code as shown: three letters (ISO 4217), upper-cased."""
+    if not (len(code.strip()) == 3 and code.strip().isascii() and code.strip().isalpha()):
+        raise InvalidParameter(f"Invalid currency '{code}'. Must be a three-letter ISO 4217 code such as EUR")
+    return code.strip().upper()

@@ -24,9 +24,12 @@ from typing import Any
 
 from segcli.engine.atomic import atomic_write
 from segcli.engine.errors import DataError, InvalidParameter
+from segcli.engine.private import check_private, private_folder
 
 TOKEN_PREFIX = "seg_"
 FILE_VERSION = 1
+TOKENS_WHAT = "token file"
+MAX_BUSINESS_ID = 2**63 - 1  # a signed 64-bit id, what every engine stores
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -146,6 +149,7 @@ class TokenFile:
             return self._tokens
 
     def _read(self) -> Tokens:
+        check_private(self.path.parent, TOKENS_WHAT)  # others could add a token of their own
         try:
             text = self.path.read_text("utf-8")
         except FileNotFoundError:
@@ -157,9 +161,9 @@ class TokenFile:
     @contextlib.contextmanager
     def _editing(self) -> Iterator[list[TokenRecord]]:
         """Yield the records to change; they are written back atomically (one writer at a time)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self.path.parent, TOKENS_WHAT)
         lock_path = self.path.with_name(self.path.name + ".lock")
-        with open(lock_path, "a") as lock:
+        with os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             records = list(self._read().records)
             yield records
@@ -169,6 +173,8 @@ class TokenFile:
 
     def create(self, business_id: int, name: str | None = None) -> tuple[str, TokenRecord]:
         """Store a new token's hash; return the token (to show once) and its record."""
+        if isinstance(business_id, bool) or not 1 <= business_id <= MAX_BUSINESS_ID:
+            raise InvalidParameter(f"Invalid business_id. Must be an integer between 1 and {MAX_BUSINESS_ID}")
         if name is not None and not _NAME_RE.match(name):
             raise InvalidParameter(
                 f"Invalid token name '{name}'. Must be 1-64 letters, digits, '.', '_' or '-'"

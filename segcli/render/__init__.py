@@ -60,7 +60,15 @@ def _csv(settings: RenderSettings) -> Renderer:
 
 
 def _pdf(settings: RenderSettings) -> Renderer:
+    import logging
+
     from segcli.render.pdf import PdfRenderer
+
+    # fpdf logs a missing glyph (a control character in a name) as a warning that Python's
+    # last-resort handler prints on stderr; a successful export writes nothing there
+    fpdf_log = logging.getLogger("fpdf")
+    if not fpdf_log.handlers:
+        fpdf_log.addHandler(logging.NullHandler())
 
     return PdfRenderer(settings.generated_at)
 

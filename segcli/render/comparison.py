@@ -9,10 +9,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix
+from segcli.engine.comparison import LAPSED, NEW, Comparison, MigrationMatrix, Mover
 from segcli.engine.methods.behavior import FACET_TITLES
+from segcli.engine.report import Report
 from segcli.render.numbers import change as size
 from segcli.render.numbers import count, money
+from segcli.render.plain import clean, plain
 
 
 def change(pct: Decimal | None, now: Decimal | int) -> Text:
@@ -26,8 +28,8 @@ def change(pct: Decimal | None, now: Decimal | int) -> Text:
     return Text(f"= {size(pct)}", style="dim")
 
 
-def summary_line(comparison: Comparison, customers: int, revenue: Decimal) -> Text:
-    """Totals before and now, with their change."""
+def summary_line(comparison: Comparison, customers: int, revenue: Decimal, currency: str = "") -> Text:
+    """Totals before and now, with their change (`currency`: " EUR" or "")."""
     before = comparison.previous_period
     old_customers = comparison.previous_total_customers
     old_revenue = comparison.previous_total_revenue
@@ -36,7 +38,7 @@ def summary_line(comparison: Comparison, customers: int, revenue: Decimal) -> Te
     text.append(f" {before.start_date.isoformat()} → {before.end_date.isoformat()} ({before.days} days)\n")
     text.append(f"Customers {old_customers:,} → {customers:,} ")
     text.append_text(change(comparison.customer_change_pct, customers))
-    text.append(f" · revenue {money(old_revenue)} → {money(revenue)} ")
+    text.append(f" · revenue {money(old_revenue)} → {money(revenue)}{currency} ")
     text.append_text(change(comparison.revenue_change_pct, revenue))
     return text
 
@@ -47,29 +49,37 @@ WIDE = 110
 
 
 def change_table(comparison: Comparison, width: int = 120) -> Table:
-    """Per segment: customers and revenue before and now, and their change."""
+    """Per segment: customers and revenue before and now, and their change.
+
+    Numbers are never cut; on a narrow terminal a long segment name wraps between words, whole.
+    """
     wide = width >= WIDE
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    table.add_column("Segment", no_wrap=True, overflow="ellipsis")
-    titles = ("Customers\nbefore", "Customers\nnow", "change", "Revenue\nbefore", "Revenue\nnow", "change")
-    for title in titles if wide else (*titles[:3], "Revenue\nchange"):
-        table.add_column(title, justify="right", no_wrap=True)
-    facet = None
-    for i, row in enumerate(comparison.segments):
-        if row.facet != facet:
-            facet = row.facet
-            if i:
-                table.add_section()
-            table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
-        revenue = [money(row.previous_revenue), money(row.revenue)] if wide else []
-        table.add_row(
-            row.segment_name,
-            count(row.previous_customer_count),
-            count(row.customer_count),
+    every = ("Customers\nbefore", "Customers\nnow", "change", "Revenue\nbefore", "Revenue\nnow", "change")
+    titles: tuple[str, ...] = every if wide else (*every[:3], "Revenue\nchange")
+    rows: list[tuple[str, list[Text]]] = []
+    for row in comparison.segments:
+        revenue = [Text(money(row.previous_revenue)), Text(money(row.revenue))] if wide else []
+        cells = [
+            Text(count(row.previous_customer_count)),
+            Text(count(row.customer_count)),
             change(row.customer_change_pct, row.customer_count),
             *revenue,
             change(row.revenue_change_pct, row.revenue),
-        )
+        ]
+        rows.append((row.segment_name, cells))
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table.add_column("Segment", overflow="fold")
+    for i, title in enumerate(titles):
+        needed = max([len(line) for line in title.split("\n")] + [r[1][i].cell_len for r in rows])
+        table.add_column(title, justify="right", no_wrap=True, min_width=needed)
+    facet = None
+    for i, (change_row, (name, cells)) in enumerate(zip(comparison.segments, rows, strict=True)):
+        if change_row.facet != facet:
+            facet = change_row.facet
+            if i:
+                table.add_section()
+            table.add_row(Text(FACET_TITLES.get(str(facet), str(facet)), style="bold magenta"))
+        table.add_row(plain(name), *cells)
     return table
 
 
@@ -80,8 +90,8 @@ MIN_LABEL = 10
 def _label(name: str, number: dict[str, str]) -> str:
     """A matrix row's label: the segment's column number and name; "new"; or a segment gone now."""
     if name in number:
-        return f"{number[name]} {name}"
-    return "  " + name if name == NEW else f"· {name}"
+        return f"{number[name]} {clean(name)}"
+    return "  " + name if name == NEW else f"· {clean(name)}"
 
 
 def matrix_table(matrix: MigrationMatrix, width: int = 120) -> RenderableType:
@@ -107,7 +117,8 @@ def matrix_table(matrix: MigrationMatrix, width: int = 120) -> RenderableType:
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
     # the label gives way (ellipsis) on a narrow terminal; numbers never do
     label_width = max(MIN_LABEL, min(room, max(len(label) for label in [*labels, FROM_TO])))
-    table.add_column(FROM_TO, no_wrap=True, overflow="ellipsis", width=label_width)
+    # a narrow terminal wraps a label between words: a segment name is never cut
+    table.add_column(FROM_TO, overflow="fold", width=label_width)
     for header, column_width in zip(headers, widths, strict=True):
         style = {LAPSED: "red", "before": "dim"}.get(header)
         table.add_column(header, justify="right", no_wrap=True, width=column_width, style=style)
@@ -129,10 +140,44 @@ def matrix_table(matrix: MigrationMatrix, width: int = 120) -> RenderableType:
     return Group(title, table)
 
 
-def comparison_view(comparison: Comparison, customers: int, revenue: Decimal, width: int = 120) -> Group:
+def _mover(mover: Mover | None, money_change: bool, currency: str) -> Text:
+    if mover is None:
+        return Text("—", style="dim")
+    sign = "+" if mover.change > 0 else "\N{MINUS SIGN}"
+    amount = money(abs(Decimal(mover.change))) + currency if money_change else count(abs(int(mover.change)))
+    text = Text(clean(mover.segment_name))
+    if mover.facet is not None:
+        text.append(f" ({FACET_TITLES.get(mover.facet, mover.facet)})", style="dim")
+    text.append(f" {sign}{amount}", style="green" if mover.change > 0 else "red")
+    return text
+
+
+def movers_table(comparison: Comparison, currency: str = "") -> Table:
+    """The segments that measurably grew and fell most, by customers and by revenue."""
+    movers = comparison.movers
+    grid = Table(box=None, header_style="dim", pad_edge=False, show_edge=False)
+    grid.add_column("", style="bold", no_wrap=True)
+    grid.add_column("by customers")
+    grid.add_column("by revenue")
+    grid.add_row(
+        "Grew most",
+        _mover(movers.grew_most_customers, False, currency),
+        _mover(movers.grew_most_revenue, True, currency),
+    )
+    grid.add_row(
+        "Fell most",
+        _mover(movers.fell_most_customers, False, currency),
+        _mover(movers.fell_most_revenue, True, currency),
+    )
+    return grid
+
+
+def comparison_view(comparison: Comparison, report: Report, width: int = 120) -> Group:
     """Everything the terminal shows of a comparison."""
+    currency = f" {clean(report.currency)}" if report.currency else ""
     parts: list[RenderableType] = [
-        summary_line(comparison, customers, revenue),
+        summary_line(comparison, report.total_customers, report.total_revenue, currency),
+        movers_table(comparison, currency),
         change_table(comparison, width),
     ]
     parts.extend(matrix_table(m, width) for m in comparison.migration)

@@ -1,5 +1,8 @@
 """CSV: one row per shown segment, columns in SPEC order, actions joined with "; ".
 
+When the report's currency is known, a last `currency` column repeats it on every row (a
+comment line would break CSV readers; a file without a known currency is unchanged).
+
 With a comparison (`--compare`) the file is the migration instead: a long table with one row
 per cell of each matrix (from_segment, to_segment, customers), "new" and "lapsed" included.
 """
@@ -34,14 +37,22 @@ COLUMNS = (
     "recommended_actions",
 )
 ACTION_SEPARATOR = "; "
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet may run as a formula
+
+
+def safe_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading `'` before a formula's first character."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def cell(value: Any) -> str:
-    """A value as CSV text: decimals as plain digits, None as an empty cell."""
+    """A value as CSV text: decimals as plain digits, None as an empty cell, text never a formula."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, str):
+        return safe_text(value)
     return str(value)
 
 
@@ -49,9 +60,11 @@ def report_rows(report: Report, params: ReportParams) -> list[list[str]]:
     """The header and one row per shown segment, from the same figures as the JSON body."""
     bodies = report.to_body(params)["data"]["segments"]
     columns = [*COLUMNS, "facet"] if any("facet" in b for b in bodies) else list(COLUMNS)
+    if report.currency:  # SPEC's columns stay as they are; the currency, when known, comes last
+        columns.append("currency")
     rows = [columns]
     for body in bodies:
-        flat = {**body, **body["characteristics"]}
+        flat = {**body, **body["characteristics"], "currency": report.currency}
         flat["recommended_actions"] = ACTION_SEPARATOR.join(body["recommended_actions"])
         rows.append([cell(flat.get(column)) for column in columns])
     return rows
@@ -67,8 +80,8 @@ def migration_rows(comparison: Comparison) -> list[list[str]]:
     for matrix in comparison.migration:
         for row in matrix.rows:
             for to, customers in zip(matrix.columns, row.customers, strict=True):
-                cells = [row.from_segment, to, str(customers)]
-                rows.append([*cells, matrix.facet or ""] if faceted else cells)
+                cells = [safe_text(row.from_segment), safe_text(to), str(customers)]
+                rows.append([*cells, cell(matrix.facet)] if faceted else cells)
     return rows
 
 

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING
 from segcli.engine import jsonout
 from segcli.engine.errors import InvalidParameter
 from segcli.render import RenderSettings
-from segcli.render.csv import write_csv
+from segcli.render.csv import safe_text, write_csv
 
 if TYPE_CHECKING:
     import pyarrow
@@ -34,17 +34,25 @@ def _preview_columns(row: dict[str, str | None]) -> dict[str, str]:
         "Monetary": row["monetary"] or "",
     }
     if "segment_name" in row:
-        cells["Scores"] = f"R{row['r']}F{row['f']}M{row['m']}"
+        cells["Scores"] = f"R{row['r']}F{row['f']}M{row['m']}" if row["r"] else ""
         cells["Segment"] = row["segment_name"] or ""
         cells["Code"] = row["segment_code"] or ""
+        if "previous_segment_name" in row:
+            cells["Before"] = row["previous_segment_name"] or NEW_MARK
+            cells["Segment"] = row["segment_name"] or LAPSED_MARK
     for facet, title in _FACET_TITLES:
         if f"{facet}_segment" in row:
             cells[title] = row[f"{facet}_segment"] or ""
+            if f"previous_{facet}_segment" in row:
+                cells[f"{title} before"] = row[f"previous_{facet}_segment"] or NEW_MARK
+                cells[title] = row[f"{facet}_segment"] or LAPSED_MARK
     return cells
 
 
 _RIGHT = {"Days", "Orders", "Monetary"}
-_WRAP = {"Segment", "Category", "Channel", "Season"}
+_WRAP = {"Segment", "Before", *(t for _, title in _FACET_TITLES for t in (title, f"{title} before"))}
+# How the preview shows a customer without a previous (new) or current (lapsed) segment.
+NEW_MARK, LAPSED_MARK = "(new)", "(lapsed)"
 
 
 def tidy(table: pyarrow.Table) -> pyarrow.Table:
@@ -73,14 +81,41 @@ def text_rows(table: pyarrow.Table, limit: int | None = None) -> Iterator[list[s
 
 
 def write_list_csv(table: pyarrow.Table, out: IO[bytes]) -> None:
-    """CSV with a header row, the columns of the list in order."""
-    write_csv(itertools.chain([list(table.column_names)], text_rows(table)), out)
+    """CSV with a header row, the columns of the list in order; text cells never a formula."""
+    import pyarrow as pa
+
+    text = [
+        i
+        for i, f in enumerate(table.schema)
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
+
+    def safe(row: list[str | None]) -> list[str | None]:
+        for i in text:
+            value = row[i]
+            if value:
+                row[i] = safe_text(value)
+        return row
+
+    rows = map(safe, text_rows(table)) if text else text_rows(table)
+    write_csv(itertools.chain([list(table.column_names)], rows), out)
 
 
 def write_jsonl(table: pyarrow.Table, out: IO[bytes]) -> None:
     """One JSON object per line; monetary as an exact number literal."""
     for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
         out.write("".join(jsonout.dumps(row) + "\n" for row in batch.to_pylist()).encode("utf-8"))
+
+
+def write_json(table: pyarrow.Table, out: IO[bytes]) -> None:
+    """One JSON array of objects (the rows of write_jsonl), written batch by batch."""
+    first = True
+    out.write(b"[")
+    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+        for row in batch.to_pylist():
+            out.write(("\n" if first else ",\n").encode("utf-8") + jsonout.dumps(row).encode("utf-8"))
+            first = False
+    out.write(b"\n]\n" if not first else b"]\n")
 
 
 def write_parquet(table: pyarrow.Table, out: IO[bytes]) -> None:
@@ -95,9 +130,15 @@ def write_preview(table: pyarrow.Table, out: IO[bytes], width: int | None = 120)
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from segcli.render.plain import clean
 
     names = table.column_names
-    rows = [_preview_columns(dict(zip(names, row, strict=True))) for row in text_rows(table, PREVIEW_ROWS)]
+    rows = [
+        {title: clean(value) for title, value in _preview_columns(dict(zip(names, row, strict=True))).items()}
+        for row in text_rows(table, PREVIEW_ROWS)
+    ]
     titles = list(_preview_columns(dict.fromkeys(names, "")) if not rows else rows[0])
     total = table.num_rows
     if total > PREVIEW_ROWS:
@@ -119,7 +160,7 @@ def write_preview(table: pyarrow.Table, out: IO[bytes], width: int | None = 120)
         for title in titles:
             grid.add_column(title, justify="right" if title in _RIGHT else "left", no_wrap=title not in _WRAP)
         for row in rows:
-            grid.add_row(*(row[title] for title in titles))
+            grid.add_row(*(Text(row[title]) for title in titles))
         if rows:
             console.print(grid)
         console.print(note, style="dim")
@@ -147,6 +188,7 @@ LIST_WRITERS: dict[str, ListWriter] = {
     "table": ListWriter(False, "text/plain", "txt", write_preview),
     "csv": ListWriter(False, "text/csv", "csv", write_list_csv),
     "jsonl": ListWriter(False, "application/x-ndjson", "jsonl", write_jsonl),
+    "json": ListWriter(False, "application/json", "json", write_json),
     "parquet": ListWriter(True, "application/vnd.apache.parquet", "parquet", write_parquet),
 }
 

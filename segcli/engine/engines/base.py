@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -58,6 +59,13 @@ class Executor(Protocol):
 
     def load(self, source: Source, scope: Scope, items: bool = False) -> None:
         """Have the source load the scope's sales (and items) into the engine's window tables."""
+        ...
+
+    def last_sale(self, source: Source, scope: Scope) -> date | None:
+        """The source's last sale date for the scope's business (and storefront), after `load`.
+
+        None when it has no sale; NotImplementedError when the source cannot tell.
+        """
         ...
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import connect, duckdb_errors
@@ -50,6 +51,9 @@ class DuckDBExecutor:
         source.load_window(self.con, scope)
         if items:
             source.load_items(self.con, scope)
+
+    def last_sale(self, source: Source, scope: Scope) -> date | None:
+        return source.last_sale_date(self.con, scope)
 
     def close(self) -> None:
         self.con.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -16,6 +17,16 @@ if TYPE_CHECKING:
 
 # A window's bound parameters: start, end (dates, both included) and days.
 Window = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SegmentLabels:
+    """The values a segment filter can match for a method: fixed ones, and patterns for names from the data."""
+
+    names: tuple[str, ...]
+    codes: tuple[str, ...]
+    name_patterns: tuple[str, ...] = ()  # regular expressions, each matching a whole value
+    code_patterns: tuple[str, ...] = ()
 
 
 class Method(Protocol):
@@ -57,6 +68,10 @@ class Method(Protocol):
 
     def check_source(self, source: Source) -> None:
         """Raise InvalidParameter naming what the method needs and the source lacks."""
+        ...
+
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        """The names and codes its segments can have with `table` (for the OpenAPI); None: any text."""
         ...
 
     def window_segments(

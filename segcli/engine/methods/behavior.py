@@ -11,6 +11,7 @@ spend) is zero or negative, or who has no items, lands in the catch-all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from segcli.engine.compare import CURRENT, comparative_insights
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
+from segcli.engine.methods.base import SegmentLabels
 from segcli.engine.params import check_segment_filter
 from segcli.engine.report import Insights, Period, SegmentResult
 from segcli.engine.segments import SegmentTable
@@ -50,6 +52,7 @@ class Facet:
     catch_all: str
     catch_all_description: str
     catch_all_actions: tuple[str, ...]
+    rule: str = ""  # template: {name}; what puts a customer into a named segment (`segcli segments`)
 
     def named(self, key: str) -> SegmentResult:
         """The (empty) segment of customers whose preference is `key`."""
@@ -92,6 +95,7 @@ CATEGORY = Facet(
         "Promote curated bundles that mix categories",
         "Test category-specific offers to find their favourite",
     ),
+    rule="{name} takes ≥ 50% of item spend",
 )
 CHANNEL = Facet(
     name="channel",
@@ -112,6 +116,7 @@ CHANNEL = Facet(
         "Offer cross-channel services such as order online, pick up in store",
         "Recognise them as one customer in every channel",
     ),
+    rule="{name} takes ≥ 70% of orders",
 )
 SEASON = Facet(
     name="season",
@@ -132,9 +137,25 @@ SEASON = Facet(
         "Suggest subscriptions or replenishment reminders",
         "Reward steady purchasing with loyalty points",
     ),
+    rule="{name} takes ≥ 60% of spend; windows of 180+ days",
 )
 
-FACET_TITLES = {f.name: f.title for f in (CATEGORY, CHANNEL, SEASON)}
+FACETS = (CATEGORY, CHANNEL, SEASON)
+FACET_TITLES = {f.name: f.title for f in FACETS}
+
+
+def _pattern(template: str) -> str:
+    """A template's values as a regular expression (read alike by Python and ECMAScript): `{name}` any text."""
+    parts = (re.sub(r"[.^$*+?()[\]{}|\\]", lambda m: "\\" + m.group(), p) for p in template.split("{name}"))
+    return r"[\s\S]*".join(parts)
+
+
+LABELS = SegmentLabels(
+    names=tuple(f.catch_all for f in FACETS),
+    codes=tuple(f.catch_all_code for f in FACETS),
+    name_patterns=tuple(_pattern(f.label) for f in FACETS),
+    code_patterns=tuple(_pattern(f.code) for f in FACETS),
+)
 
 # The sales in scope of one window. Parameters: $start, $end.
 _SALES = f"""
@@ -200,7 +221,7 @@ SELECT DISTINCT 'channel', channel FROM sales WHERE channel IS NOT NULL
 
 def facets(days: int) -> tuple[Facet, ...]:
     """The facets of a window: seasonality only for windows of SEASON_MIN_DAYS or more."""
-    return (CATEGORY, CHANNEL, SEASON) if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
+    return FACETS if days >= SEASON_MIN_DAYS else (CATEGORY, CHANNEL)
 
 
 def _summary_query(table: str, shown: tuple[Facet, ...]) -> Query:
@@ -214,7 +235,7 @@ def _summary_query(table: str, shown: tuple[Facet, ...]) -> Query:
     )
 
 
-def _facet_segments(
+def facet_segments(
     facet: Facet, seen: set[str], figures: dict[str | None, tuple[int, int, Decimal, int]]
 ) -> list[SegmentResult]:
     """A facet's segments: named ones by customers (most first) then name, quarters in order; catch-all last."""
@@ -240,7 +261,7 @@ def window_segments(ex: Executor, window: Window, tag: str, members: bool) -> tu
         seen[facet].add(key)
     if members:
         ex.create_table(f"members_{tag}", _members_query(profile, shown))
-    return tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
+    return tuple(s for f in shown for s in facet_segments(f, seen.get(f.name, set()), figures[f.name]))
 
 
 def _template_sql(template: str, key: str, catch_all: str) -> str:
@@ -301,13 +322,19 @@ class BehaviorMethod:
         return None
 
     def check_source(self, source: Source) -> None:
-        missing = []
+        missing, flags = [], []
         if "channel" not in source.columns():
-            missing.append(f"a channel column (none in {source.label}; map one with --map SOURCE=channel)")
+            missing.append(f"a channel column (none in {source.label})")
+            flags.append("map one with --map SOURCE=channel")
         if not source.has_items():
-            missing.append("sale items (--items)")
+            missing.append("sale items")
+            flags.append("--items")
         if missing:
-            raise InvalidParameter(f"Invalid segmentation_method. behavior needs {' and '.join(missing)}")
+            message = f"Invalid segmentation_method. behavior needs {' and '.join(missing)}"
+            raise InvalidParameter(message, cli_hint="; ".join(flags))
+
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return LABELS
 
     def window_segments(
         self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool

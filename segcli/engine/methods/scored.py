@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import InvalidParameter
+from segcli.engine.methods.base import SegmentLabels
 from segcli.engine.report import SegmentResult
 from segcli.engine.segments import SegmentTable, parse_table, shipped_entries
 from segcli.engine.sql import INCLUDED_SQL, sql_literal
@@ -135,7 +136,8 @@ def members_query(table: SegmentTable) -> Query:
     )
 
 
-def _require(table: SegmentTable | None, name: str) -> SegmentTable:
+def require_table(table: SegmentTable | None, name: str) -> SegmentTable:
+    """The method's segment table, or the error naming a method without one."""
     if table is None:
         raise InvalidParameter(f"Invalid segmentation_method. {name} has no segment table")
     return table
@@ -158,6 +160,9 @@ class ScoredMethod:
     def check_source(self, source: Source) -> None:
         return None
 
+    def segment_labels(self, table: SegmentTable | None) -> SegmentLabels | None:
+        return None if table is None else SegmentLabels(table.names, table.codes)
+
     def empty_segments(self, table: SegmentTable) -> list[SegmentResult]:
         """Every segment of the table with zero members, in table order."""
         return [
@@ -176,7 +181,7 @@ class ScoredMethod:
         self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool
     ) -> tuple[SegmentResult, ...]:
         """Segments summed exactly from the score summary (at most 125 rows)."""
-        table = _require(table, self.name)
+        table = require_table(table, self.name)
         if members:
             ex.create_table(f"members_{tag}", members_query(table), window)
         return self.summed(table, ex.rows(SCORE_SUMMARY, window))
@@ -199,7 +204,7 @@ class ScoredMethod:
         if params is not None and params.segment_code is not None:
             conditions.append("$segment_code = seg.segment_code")
             filters["segment_code"] = params.segment_code
-        query = customers_query(_require(table, self.name), " AND ".join(conditions))
+        query = customers_query(require_table(table, self.name), " AND ".join(conditions))
         return ex.arrow(query, {**window, **filters})
 
     def notes(self, period: Period) -> tuple[str, ...]:

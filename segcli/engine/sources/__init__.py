@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from segcli.engine.errors import InvalidParameter, SourceError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, Build, Scope, Source
+from segcli.engine.sources.dialect import CsvDialect
 from segcli.engine.sources.files import FileSource, file_kind
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "QUALITY_TABLE",
     "WINDOW_TABLE",
     "Build",
+    "CsvDialect",
     "FileSource",
     "Scope",
     "Source",
@@ -38,6 +40,7 @@ class SourceOptions:
     items: str | None
     sales_table: str
     items_table: str
+    dialect: CsvDialect | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def _warehouse(location: str, options: SourceOptions) -> Source:
 
 
 def _files(location: str, options: SourceOptions) -> Source:
-    return FileSource(location, options.mapping, options.default_business_id, options.items)
+    return FileSource(location, options.mapping, options.default_business_id, options.items, options.dialect)
 
 
 _URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
@@ -95,6 +98,7 @@ def open_source(
     items: str | None = None,
     sales_table: str = "sales",
     items_table: str = "sale_items",
+    dialect: CsvDialect | None = None,
 ) -> Source:
     """The source a `--source` value names: a file path or glob, a .duckdb file or a Postgres URL."""
     if not location:
@@ -105,4 +109,6 @@ def open_source(
             "--items names a file of sale items, for file sources only: a database source reads its own "
             "(PostgreSQL: --items-table; a warehouse: what segcli load --items copied)"
         )
-    return kind.open(location, SourceOptions(mapping, default_business_id, items, sales_table, items_table))
+    return kind.open(
+        location, SourceOptions(mapping, default_business_id, items, sales_table, items_table, dialect)
+    )

@@ -79,6 +79,14 @@ class Source(ABC):
     def has_items(self) -> bool:
         return False
 
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        """The local date of the latest sale of the scope's business (and storefront), any date or status.
+
+        None when it has no sale at all. Called after `load_window` on the same connection; a
+        source that cannot tell cheaply raises NotImplementedError (no staleness warning then).
+        """
+        raise NotImplementedError
+
     def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         """Call `build(plan, relation, params)` over every sales row (for `segcli load`)."""
         raise SourceError(f"{self.label}: this source cannot be copied into a warehouse")
@@ -86,6 +94,18 @@ class Source(ABC):
     def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         """Call `build(plan, relation, params)` over every sale item."""
         raise DataError(f"{self.label}: no sale items given (use --items)")
+
+
+def last_sale_select(
+    plan: ColumnPlan, relation: str, scope: Scope, default_business_id: int
+) -> tuple[str, dict[str, Any]]:
+    """A query for the latest local sale date of the scope's business (and storefront), at any date."""
+    from segcli.engine.sources.plan import scope_filter
+
+    flt = scope_filter(plan, scope, default_business_id)
+    where = " AND ".join(p for p in (flt.business, flt.storefront) if p)
+    params = {k: v for k, v in flt.params.items() if k in ("business_id", "storefront_id")}
+    return f"SELECT max({plan.date_expr()}) FROM {relation} WHERE {where}", params
 
 
 def quote_value(value: Any) -> str:

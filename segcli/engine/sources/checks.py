@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.engines.base import Query
 from segcli.engine.errors import DataError
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, quote_value
-from segcli.engine.sources.plan import EXACT_TYPES, INT_TYPES, ColumnPlan, ScopeFilter
+from segcli.engine.sources.dialect import date_hint
+from segcli.engine.sources.plan import (
+    BIGINT_TYPES,
+    EXACT_TYPES,
+    INT_TYPES,
+    INTEGER_TEXT,
+    ColumnPlan,
+    ScopeFilter,
+)
 from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
@@ -25,6 +34,9 @@ FROM (SELECT sale_date, _raw_status, customer_id IS NULL AS anonymous, {{currenc
       FROM {WINDOW_TABLE} GROUP BY ALL)
 GROUP BY ALL
 """
+# a text id that is a number with a fraction ("1.5", "-.25"): an error, never a distinct id
+FRACTION_TEXT_RE = r"[+-]?[0-9]*[.][0-9]*[1-9][0-9]*"
+NOT_INTEGER = "has a value that is not an integer"
 QUALITY_FROM_GROUPS = Query(
     "checks.quality",
     f"SELECT sale_date, status, anonymous, sum(rows) AS rows FROM {GROUPS_TABLE} GROUP BY ALL",
@@ -39,21 +51,26 @@ def _money_conditions(plan: ColumnPlan, name: str) -> tuple[str, str | None]:
         bad = f"_{name} IS NULL"
     else:  # amount_refunded may be empty (= 0) but never unreadable
         bad = f"_{name} IS NULL AND NULLIF(trim({raw}), '') IS NOT NULL" if has_raw else "FALSE"
-    decimals = f"regexp_matches({raw}, '[.][0-9]{{5,}}')" if plan.kind(name) == "VARCHAR" else None
+    decimals = f"regexp_matches({raw}, '{plan.too_many_decimals}')" if plan.kind(name) == "VARCHAR" else None
     return bad, decimals
 
 
-def _fail_money(ex: Executor, plan: ColumnPlan, table: str, name: str, condition: str, what: str) -> None:
-    raw = f"_raw_{name}" if plan.kind(name) not in EXACT_TYPES else "NULL"
+def _fail_value(ex: Executor, plan: ColumnPlan, table: str, name: str, condition: str, what: str) -> None:
+    """Raise for the first row (by sale_id) of a loaded table that meets a money or id check's condition."""
+    if name in ("sale_id", "customer_id"):
+        raw = name
+    else:
+        raw = f"_raw_{name}" if plan.kind(name) not in EXACT_TYPES else "NULL"
     sale_id, value = ex.rows(
         Query(
-            "checks.money_example",
+            "checks.value_example",
             f"SELECT sale_id, {raw} FROM {table} WHERE {condition} ORDER BY sale_id LIMIT 1",
         )
     )[0]
+    where = "" if name == "sale_id" else f" (sale_id {sale_id})"
     if value is None or not str(value).strip():
-        raise DataError(f"{plan.label}: {plan.describe(name)} is empty (sale_id {sale_id})")
-    raise DataError(f"{plan.label}: {plan.describe(name)} {what}: {quote_value(value)} (sale_id {sale_id})")
+        raise DataError(f"{plan.label}: {plan.describe(name)} is empty{where}")
+    raise DataError(f"{plan.label}: {plan.describe(name)} {what}: {quote_value(value)}{where}")
 
 
 # largest sale_id range checked for duplicates with a bitmap rather than a hash table
@@ -76,9 +93,13 @@ def _has_duplicates(ex: Executor, table: str, key: Sequence[str], rows: int, low
     return distinct < rows
 
 
-def _money_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
-    """(what is wrong, SQL condition, money column) for each check the money columns need."""
+def _value_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
+    """(what is wrong, SQL condition, column) for each check the text ids and the money columns need."""
     checks = []
+    for name in ("sale_id", "customer_id"):  # numeric ids were checked on the source's raw values
+        if plan.kind(name) == "VARCHAR":
+            fraction = f"contains({name}, '.') AND regexp_full_match({name}, '{FRACTION_TEXT_RE}')"
+            checks.append((NOT_INTEGER, fraction, name))
     for name in ("total_amount", "amount_refunded"):
         if plan.has(name):
             bad, decimals = _money_conditions(plan, name)
@@ -106,7 +127,7 @@ def _raise_problems(
         raise DataError(f"{plan.label}: {plan.describe('sale_id')} has an empty value")
     for (what, condition, name), count in zip(checks, totals[4:], strict=True):
         if count:
-            _fail_money(ex, plan, table, name, condition, what)
+            _fail_value(ex, plan, table, name, condition, what)
     duplicates = (
         distinct_ids < rows if distinct_ids is not None else _has_duplicates(ex, table, key, rows, low, high)
     )
@@ -137,7 +158,7 @@ def check_values(
     One aggregate pass counts every kind of problem; an example is queried only on failure.
     Returns the table's row count.
     """
-    checks = _money_checks(plan)
+    checks = _value_checks(plan)
     aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
     aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
     totals = ex.rows(Query("checks.value_totals", f"SELECT {', '.join(aggregates)} FROM {table}"))[0]
@@ -157,7 +178,7 @@ def check_window(
     that same pass; otherwise it takes a second one. `currency=False` leaves the currency check
     to the caller (`finish_window` does it from its grouped pass).
     """
-    checks = _money_checks(plan)
+    checks = _value_checks(plan)
     aggregates = ["count(*)", "min(sale_id)", "max(sale_id)", "count(*) FILTER (sale_id IS NULL)"]
     aggregates += [f"count(*) FILTER ({condition})" for _, condition, _ in checks]
     bitmap = id_bounds is not None and 0 <= id_bounds[1] - id_bounds[0] < _BITMAP_RANGE
@@ -225,6 +246,32 @@ def check_items(ex: Executor, plan: ColumnPlan, table: str = ITEMS_TABLE) -> Non
         )
 
 
+class TextIds(DataError):
+    """A CSV sale or customer id column read as integers holds text ('abc'): read it as text ids."""
+
+
+def _numeric(value: Any) -> bool:
+    try:
+        Decimal(str(value).strip())
+    except InvalidOperation:
+        return False
+    return True
+
+
+def id_problem(value: Any) -> str:
+    """What is wrong with an id value a check found (as text): empty, fractional or too large."""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return "has an empty value"
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return f"{NOT_INTEGER}: {quote_value(value)}"
+    if number.is_finite() and number == number.to_integral_value() and not -(2**63) <= number < 2**63:
+        return f"has a value beyond the 64-bit integer range: {quote_value(value)}"
+    return f"{NOT_INTEGER}: {quote_value(value)}"
+
+
 def check_business_rows(
     ex: Executor,
     plan: ColumnPlan,
@@ -232,80 +279,83 @@ def check_business_rows(
     params: Mapping[str, Any],
     flt: ScopeFilter,
     one_pass: bool = False,
-) -> None:
-    """Checks over all the business's rows: business and storefront ids, and every date.
+    bigint: bool = False,
+) -> Any:
+    """Checks over all the business's rows: ids (exact integers, never rounded) and every date.
 
-    Each check is a LIMIT 1 query, which Parquet statistics mostly answer without reading rows.
-    With `one_pass` (for relations without statistics, like CSV, where each query re-reads the
-    file) one aggregate pass finds the failing checks and only those look for an example.
+    Business ids are checked in every row; storefront ids (when filtered on), float or decimal
+    sale and customer ids (1.5, NaN, 1e20) and dates in the business's rows. With `bigint` (a
+    warehouse stores BIGINT) integer ids wider than 64 bits are errors too. Each check is a
+    LIMIT 1 query, which Parquet statistics mostly answer without reading rows. With `one_pass`
+    (for relations without statistics, like CSV, where each query re-reads the file) one
+    aggregate pass finds the failing checks and only those look for an example; that pass also
+    returns the scope's last sale date (any date; None without one), else None.
     """
     label = plan.label
     business_params = {**params, **flt.business_params()}
-    conditions: dict[str, str] = {}  # check -> the condition a bad row meets
-    if plan.has("business_id"):
-        conditions["business"] = f"{plan.int_expr('business_id')} IS NULL"
-    if flt.storefront is not None and plan.kind("storefront_id") not in INT_TYPES:
-        raw_storefront = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
-        conditions["storefront"] = (
-            f"{flt.business} AND NULLIF(trim({raw_storefront}), '') IS NOT NULL "
-            f"AND {plan.int_expr('storefront_id')} IS NULL"
+    conditions: dict[str, str] = {}  # column (or 'date') -> the condition a bad row meets
+
+    def not_int(name: str, expr: str) -> str:
+        wide = bigint and plan.kind(name) in INT_TYPES - BIGINT_TYPES
+        return (
+            f"({expr} IS NULL OR TRY_CAST({plan.raw(name)} AS BIGINT) IS NULL)" if wide else f"{expr} IS NULL"
         )
+
+    if plan.has("business_id"):
+        conditions["business_id"] = not_int("business_id", plan.int_expr("business_id"))
+    if flt.storefront is not None and plan.kind("storefront_id") not in BIGINT_TYPES:
+        raw_storefront = f"CAST({plan.raw('storefront_id')} AS VARCHAR)"
+        conditions["storefront_id"] = (
+            f"{flt.business} AND NULLIF(trim({raw_storefront}), '') IS NOT NULL "
+            f"AND {not_int('storefront_id', plan.int_expr('storefront_id'))}"
+        )
+    for name in ("sale_id", "customer_id"):  # text ids are checked in the loaded rows
+        if plan.kind(name) not in BIGINT_TYPES | {"VARCHAR", "UUID"}:
+            bad = not_int(name, plan.id_expr(name))
+            conditions[name] = f"{flt.business} AND {plan.raw(name)} IS NOT NULL AND {bad}"
     conditions["date"] = f"{flt.business} AND ({plan.date_expr()}) IS NULL"
     failing = set(conditions)
+    last_sale = None
     if one_pass:
-        found = ex.rows(
+        in_scope = " AND ".join(p for p in (flt.business, flt.storefront) if p)
+        last = f"max({plan.date_expr()}) FILTER ({in_scope})"  # for the staleness warning
+        *found, last_sale = ex.rows(
             Query(
                 "checks.business_checks",
-                f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())} FROM {relation}",
+                f"SELECT {', '.join(f'coalesce(bool_or({c}), FALSE)' for c in conditions.values())}, {last} "
+                f"FROM {relation}",
             ),
-            business_params,
+            {**params, **flt.params},
         )[0]
         failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
-    if "business" in failing:
-        raw = f"CAST({plan.raw('business_id')} AS VARCHAR)"
-        bad = ex.rows(
+    sale_id = f"coalesce(CAST({plan.id_expr('sale_id')} AS VARCHAR), CAST({plan.raw('sale_id')} AS VARCHAR))"
+    for name, condition in conditions.items():
+        if name not in failing:
+            continue
+        column = plan.raw("sale_date" if name == "date" else name)
+        text = f"CAST({column} AS VARCHAR)"
+        if name != "date" and plan.kind(name) == "DECIMAL":  # as written: 1.5, not 1.5000000000
+            text = f"CASE WHEN contains({text}, '.') THEN rtrim(rtrim({text}, '0'), '.') ELSE {text} END"
+        found_rows = ex.rows(
             Query(
-                "checks.business_example",
-                f"SELECT {raw} FROM {relation} WHERE {conditions['business']} LIMIT 1",
-            ),
-            dict(params),
-        )
-        if bad:
-            value = bad[0][0]
-            if value is None or not value.strip():
-                raise DataError(f"{label}: {plan.describe('business_id')} has an empty value")
-            raise DataError(
-                f"{label}: {plan.describe('business_id')} has a value that is not an integer: "
-                f"{quote_value(value)}"
-            )
-    if "storefront" in failing:
-        bad = ex.rows(
-            Query(
-                "checks.storefront_example",
-                f"SELECT {raw_storefront} FROM {relation} WHERE {conditions['storefront']} LIMIT 1",
+                f"checks.{name}_example",
+                f"SELECT {text}, {sale_id} FROM {relation} WHERE {condition} LIMIT 1",
             ),
             business_params,
         )
-        if bad:
-            raise DataError(
-                f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
-                f"{quote_value(bad[0][0])}"
-            )
-    if "date" not in failing:
-        return
-    bad = ex.rows(
-        Query(
-            "checks.date_example",
-            f"SELECT CAST({plan.raw('sale_date')} AS VARCHAR), {plan.id_expr('sale_id')} FROM {relation} "
-            f"WHERE {conditions['date']} LIMIT 1",
-        ),
-        business_params,
-    )
-    if bad:
-        value, sale_id = bad[0]
+        if not found_rows:
+            continue
+        value, sale = found_rows[0]
+        where = "" if name == "sale_id" else f" (sale_id {sale})"
+        if name != "date":
+            problem = id_problem(value)
+            if plan.kind(name) == INTEGER_TEXT and name in ("sale_id", "customer_id") and not _numeric(value):
+                raise TextIds(f"{label}: {plan.describe(name)} {problem}{where}")  # ids may be text
+            raise DataError(f"{label}: {plan.describe(name)} {problem}{where}")
         if value is None or not value.strip():
-            raise DataError(f"{label}: {plan.describe('sale_date')} is empty (sale_id {sale_id})")
+            raise DataError(f"{label}: {plan.describe('sale_date')} is empty{where}")
         raise DataError(
             f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
-            f"{quote_value(value)} (sale_id {sale_id})"
+            f"{quote_value(value)}{where}{date_hint(value, plan.date_format)}"
         )
+    return last_sale

@@ -91,6 +91,26 @@ class PgTable:
             raw = f"{raw}::text"
         return f"{raw} AS {quote_ident(src)}"
 
+    def text(self, plan: ColumnPlan, canonical: str) -> str:
+        """The column's value as lower-case text, as it arrives (numeric without trailing zeros)."""
+        raw = plan.raw(canonical)
+        if self.types[plan.source_of[canonical]] == "numeric":
+            raw = f"trim_scale({raw})"
+        return f"lower({raw}::text)"
+
+
+def inexact_ids(table: PgTable, plan: ColumnPlan) -> dict[str, str]:
+    """Per float or numeric id column, the Postgres condition of a value that is no 64-bit integer."""
+    found = {}
+    for name in ("sale_id", "customer_id"):
+        if table.types[plan.source_of[name]] in ("float4", "float8", "numeric"):
+            x = plan.raw(name)
+            found[name] = (
+                f"({x} <> trunc({x}) OR {x}::text IN ('NaN', 'Infinity', '-Infinity') "
+                f"OR abs({x}) >= 9223372036854775808)"
+            )
+    return found
+
 
 class Binder:
     """Positional parameters ($1, $2, ...) for one Postgres query."""

@@ -9,13 +9,20 @@ from typing import Any
 from segcli.engine.errors import DataError
 from segcli.engine.schema import Column
 from segcli.engine.sources.base import MONEY_TYPE, WINDOW_TABLE, Scope
-from segcli.engine.sql import normal_status, quote_ident
+from segcli.engine.sources.suggest import missing_message
+from segcli.engine.sql import normal_status, quote_ident, sql_literal
 
 INT_TYPES = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
     "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
 }  # fmt: skip
 FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+BIGINT_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+# an integer text: digits, optionally with a zero fraction ("1.0"); never "1.5", "1e3" or "0x10"
+INTEGER_TEXT_RE = r"[+-]?[0-9]+([.]0*)?"
+# a CSV column DuckDB sniffed as an integer, read as text: past the sniffer's sample its CSV
+# scanner parses integers leniently and turns '1.5' into 2 without an error (duckdb#25824)
+INTEGER_TEXT = "INTEGER TEXT"
 TS_NAIVE = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
 TS_TZ = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 EXACT_TYPES = INT_TYPES | {"DECIMAL"}
@@ -23,6 +30,33 @@ EXACT_TYPES = INT_TYPES | {"DECIMAL"}
 
 def base_type(duck_type: str) -> str:
     return duck_type.upper().split("(")[0].strip()
+
+
+def resolve_columns(
+    label: str, types: Mapping[str, str], mapping: Mapping[str, str], columns: Sequence[Column]
+) -> tuple[dict[str, str], list[str]]:
+    """canonical -> raw column (mapped, else same name in any case), and the required ones missing."""
+    known = {c.name for c in columns}
+    source_of: dict[str, str] = {}
+    lower = {name.lower(): name for name in types}
+    for src, canonical in mapping.items():
+        if canonical not in known:
+            continue
+        actual = src if src in types else lower.get(src.lower())
+        if actual is None:
+            raise DataError(
+                f"{label}: mapped column '{src}' (for {canonical}) not found; "
+                f"columns found: {', '.join(types)}"
+            )
+        source_of[canonical] = actual
+    mapped_sources = set(source_of.values())
+    for column in columns:
+        if column.name in source_of:
+            continue
+        actual = column.name if column.name in types else lower.get(column.name)
+        if actual is not None and actual not in mapped_sources:
+            source_of[column.name] = actual
+    return source_of, [c.name for c in columns if c.required and c.name not in source_of]
 
 
 class ColumnPlan:
@@ -34,35 +68,18 @@ class ColumnPlan:
         types: Mapping[str, str],
         mapping: Mapping[str, str],
         columns: Sequence[Column],
+        *,
+        decimal: str = ".",
+        date_format: str | None = None,
     ) -> None:
         self.label = label
         self.types = dict(types)
         self.columns = {c.name: c for c in columns}
-        self.source_of: dict[str, str] = {}
-        lower = {name.lower(): name for name in types}
-        for src, canonical in mapping.items():
-            if canonical not in self.columns:
-                continue
-            actual = src if src in types else lower.get(src.lower())
-            if actual is None:
-                raise DataError(
-                    f"{label}: mapped column '{src}' (for {canonical}) not found; "
-                    f"columns found: {', '.join(types)}"
-                )
-            self.source_of[canonical] = actual
-        mapped_sources = set(self.source_of.values())
-        for column in columns:
-            if column.name in self.source_of:
-                continue
-            actual = column.name if column.name in types else lower.get(column.name)
-            if actual is not None and actual not in mapped_sources:
-                self.source_of[column.name] = actual
-        missing = [c.name for c in columns if c.required and c.name not in self.source_of]
+        self.decimal = decimal
+        self.date_format = date_format  # text dates are parsed with it (strptime)
+        self.source_of, missing = resolve_columns(label, types, mapping, columns)
         if missing:
-            raise DataError(
-                f"{label}: missing required column '{missing[0]}' "
-                f"(columns found: {', '.join(types)}; map one with --map SOURCE={missing[0]})"
-            )
+            raise DataError(missing_message(label, missing, list(types), self.source_of.values()))
         for canonical in self.source_of:
             self._check_type(canonical)
 
@@ -85,9 +102,9 @@ class ColumnPlan:
     def _check_type(self, canonical: str) -> None:
         kind = self.kind(canonical)
         expected = {
-            "id": INT_TYPES | FLOAT_TYPES | {"VARCHAR", "UUID"},
-            "int": INT_TYPES | FLOAT_TYPES | {"VARCHAR"},
-            "date": TS_NAIVE | TS_TZ | {"DATE", "VARCHAR"},
+            "id": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR", "UUID", INTEGER_TEXT},
+            "int": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR", INTEGER_TEXT},
+            "date": TS_NAIVE | TS_TZ | INT_TYPES | {"DATE", "VARCHAR"},  # integers: YYYYMMDD
             "money": INT_TYPES | FLOAT_TYPES | {"DECIMAL", "VARCHAR"},
             "text": {"VARCHAR"} | INT_TYPES,
         }[self.columns[canonical].kind]
@@ -101,28 +118,53 @@ class ColumnPlan:
 
     # canonical expressions -------------------------------------------------
 
+    def exact_int(self, canonical: str) -> str:
+        """A numeric column as an integer, NULL when a float or decimal value is not one (never rounded)."""
+        raw, kind = self.raw(canonical), self.kind(canonical)
+        if kind in INT_TYPES:
+            return raw
+        if kind == INTEGER_TEXT:  # DuckDB's cast rounds '1.5' and '15e-1': those take the strict path
+            text = f"trim({raw})"
+            return (
+                f"CASE WHEN NOT (contains({raw}, '.') OR contains({raw}, 'e') OR contains({raw}, 'E')) "
+                f"THEN TRY_CAST({raw} AS BIGINT) "
+                f"WHEN regexp_full_match({text}, '{INTEGER_TEXT_RE}') THEN TRY_CAST({text} AS BIGINT) END"
+            )
+        return f"CASE WHEN {raw} = trunc({raw}) THEN TRY_CAST({raw} AS BIGINT) END"  # NaN, inf, 1e20: NULL
+
     def id_expr(self, canonical: str) -> str:
+        """A sale or customer id: text stays text, numbers stay exact integers (checks name any NULL made)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
             return f"NULLIF(trim({raw}), '')"
-        if kind in FLOAT_TYPES:
-            return f"CAST({raw} AS BIGINT)"
-        return raw
+        if kind == "UUID":
+            return raw
+        return self.exact_int(canonical)
 
     def int_expr(self, canonical: str) -> str:
+        """A business or storefront id as an integer; NULL when empty or not an integer (1.5 is not rounded)."""
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
-            return f"TRY_CAST(trim({raw}) AS BIGINT)"
-        if kind in FLOAT_TYPES:
-            return f"TRY_CAST({raw} AS BIGINT)"
-        return raw
+            text = f"trim({raw})"
+            return f"CASE WHEN regexp_full_match({text}, '{INTEGER_TEXT_RE}') THEN TRY_CAST({text} AS BIGINT) END"
+        return self.exact_int(canonical)
 
     def date_expr(self) -> str:
         raw, kind = self.raw("sale_date"), self.kind("sale_date")
         if kind == "DATE":
             return raw
+        if kind in INT_TYPES:  # YYYYMMDD, years 1900-2999 only: anything else is not a date
+            text = f"CAST(CASE WHEN {raw} BETWEEN 19000101 AND 29991231 THEN {raw} END AS VARCHAR)"
+            return f"CAST(try_strptime({text}, '%Y%m%d') AS DATE)"
         if kind == "VARCHAR":
-            return f"CAST(TRY_CAST(trim({raw}) AS TIMESTAMPTZ) AS DATE)"
+            text = f"trim({raw})"
+            if self.date_format is not None:
+                return f"CAST(try_strptime({text}, {sql_literal(self.date_format)}) AS DATE)"
+            return (
+                f"CASE WHEN regexp_full_match({text}, '(19|2[0-9])[0-9]{{6}}') "
+                f"THEN CAST(try_strptime({text}, '%Y%m%d') AS DATE) "
+                f"ELSE CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS DATE) END"
+            )
         return f"CAST({raw} AS DATE)"
 
     def date_predicate(self) -> str:
@@ -134,18 +176,36 @@ class ColumnPlan:
             return f"{raw} >= CAST($start AS TIMESTAMP) AND {raw} < CAST($end_excl AS TIMESTAMP)"
         if kind in TS_TZ:
             return f"{raw} >= CAST($start AS TIMESTAMPTZ) AND {raw} < CAST($end_excl AS TIMESTAMPTZ)"
+        if kind in INT_TYPES:  # YYYYMMDD integers sort as their dates (any other value fails the date check)
+            return (
+                f"{raw} >= CAST(strftime($start, '%Y%m%d') AS INTEGER) "
+                f"AND {raw} < CAST(strftime($end_excl, '%Y%m%d') AS INTEGER)"
+            )
         expr = self.date_expr()
         return f"{expr} >= $start AND {expr} < $end_excl"
 
     def money_expr(self, canonical: str) -> str:
         raw, kind = self.raw(canonical), self.kind(canonical)
         if kind == "VARCHAR":
-            return f"TRY_CAST(NULLIF(trim({raw}), '') AS {MONEY_TYPE})"
+            return f"TRY_CAST({self.money_text(raw)} AS {MONEY_TYPE})"
         if kind in FLOAT_TYPES:
             return f"TRY_CAST(CASE WHEN isfinite({raw}) THEN {raw} END AS {MONEY_TYPE})"
         if kind in INT_TYPES:
             return f"CAST({raw} AS DECIMAL(38,0))"
         return raw
+
+    def money_text(self, raw: str) -> str:
+        """A money column's text with '.' for decimals; with a decimal comma, '.' groups thousands."""
+        text = f"NULLIF(trim({raw}), '')"
+        if self.decimal == ".":
+            return text
+        grouped = r"[+-]?([0-9]+|[0-9]{1,3}([.][0-9]{3})+)(,[0-9]*)?"
+        return f"CASE WHEN regexp_full_match({text}, '{grouped}') THEN replace(replace({text}, '.', ''), ',', '.') END"
+
+    @property
+    def too_many_decimals(self) -> str:
+        """A regular expression that finds more than 4 decimal places in a money text."""
+        return "[.][0-9]{5,}" if self.decimal == "." else ",[0-9]{5,}"
 
     def text_expr(self, canonical: str) -> str:
         return f"NULLIF(trim(CAST({self.raw(canonical)} AS VARCHAR)), '')"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -21,7 +21,7 @@ from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources.base import ITEMS_TABLE, QUALITY_TABLE, WINDOW_TABLE, Build, Scope, Source
-from segcli.engine.sources.checks import check_items, check_window
+from segcli.engine.sources.checks import check_items, check_window, id_problem
 from segcli.engine.sources.pg_catalog import (
     ALLOWED_TYPES,
     AUTH_RE,
@@ -30,6 +30,7 @@ from segcli.engine.sources.pg_catalog import (
     Binder,
     PgTable,
     error_reason,
+    inexact_ids,
     passwords,
     redact,
 )
@@ -268,13 +269,15 @@ class PostgresSource(Source):
         return f"""
             SELECT sale_date, status, anonymous, count(*) AS rows,
                    count(sale_key) AS keyed, count(DISTINCT sale_key) AS distinct_keys,
-                   count(total) AS priced, GROUPING(sale_date, status, anonymous) <> 0 AS is_total
+                   count(total) AS priced, count(*) FILTER (WHERE bad_id) AS bad_ids,
+                   GROUPING(sale_date, status, anonymous) <> 0 AS is_total
             FROM (
                 SELECT {local} AS sale_date,
                        {normal_status(plan.raw("status") + "::text")} AS status,
                        {self._key(plan, "customer_id")} IS NULL AS anonymous,
                        {self._key(plan, "sale_id")} AS sale_key,
-                       {plan.raw("total_amount")} AS total
+                       {plan.raw("total_amount")} AS total,
+                       coalesce({" OR ".join(inexact_ids(table, plan).values()) or "FALSE"}, FALSE) AS bad_id
                 FROM {table.relation} WHERE {where}
             ) w
             GROUP BY GROUPING SETS ((sale_date, status, anonymous), ())
@@ -291,6 +294,7 @@ class PostgresSource(Source):
             clean = self._quality(
                 conn, con, self._quality_sql(table, plan, where, timezone, bind), bind.values
             )
+            self._check_ids(conn, con, table, plan, scope, bounds)
 
             bind = Binder()
             where = self._scope_where(plan, scope, bounds, bind)
@@ -307,6 +311,58 @@ class PostgresSource(Source):
             with duckdb_errors(self.label):
                 check_window(DuckDBExecutor(con, self.label), plan)
                 self.rows_fetched += con.execute(f"SELECT count(*) FROM {WINDOW_TABLE}").fetchall()[0][0]
+
+    def _check_ids(
+        self,
+        conn: Any,
+        con: duckdb.DuckDBPyConnection,
+        table: PgTable,
+        plan: ColumnPlan,
+        scope: Scope,
+        bounds: Any,
+    ) -> None:
+        """Raise for an id of 1.5, NaN or beyond 64 bits in the window (counted by the quality query)."""
+        checks = inexact_ids(table, plan)
+        if (
+            not checks
+            or not con.execute("SELECT bad_ids FROM pg_quality_counts WHERE is_total").fetchall()[0][0]
+        ):
+            return
+
+        for name, condition in checks.items():
+            bind = Binder()
+            where = self._scope_where(plan, scope, bounds, bind)
+            bad = self._rows(
+                conn,
+                f"SELECT {table.text(plan, name)}, {table.text(plan, 'sale_id')} FROM {table.relation} WHERE {where} AND {condition} LIMIT 1",
+                bind.values,
+            )
+            if bad:
+                where = "" if name == "sale_id" else f" (sale_id {bad[0][1]})"
+                raise DataError(f"{plan.label}: {plan.describe(name)} {id_problem(bad[0][0])}{where}")
+
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        """One pushed-down max over the business's (and storefront's) rows; local in the session time zone."""
+        with self._session() as conn:
+            table, plan = self._sales(conn)
+            bind = Binder()
+            parts = []
+            if plan.has("business_id"):
+                parts.append(f"{plan.raw('business_id')} = {bind(scope.business_id)}")
+            elif scope.business_id != self.default_business_id:
+                return None
+            if scope.storefront_id is not None:
+                parts.append(f"{plan.raw('storefront_id')} = {bind(scope.storefront_id)}")
+            where = " AND ".join(parts) or "TRUE"
+            last = self._rows(
+                conn, f"SELECT max({plan.raw('sale_date')}) FROM {table.relation} WHERE {where}", bind.values
+            )[0][0]
+        if last is None or (isinstance(last, date) and not isinstance(last, datetime)):
+            return last
+        with duckdb_errors(self.label):  # an instant's local date, in the report time zone
+            kind = "TIMESTAMPTZ" if last.tzinfo is not None else "TIMESTAMP"
+            day = con.execute(f"SELECT CAST(CAST($t AS {kind}) AS DATE)", {"t": last}).fetchall()[0][0]
+        return day if isinstance(day, date) else None
 
     def _quality(self, conn: Any, con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> bool:
         """Create `window_quality` from the server's counts; False if the window holds a bad row."""

@@ -11,22 +11,27 @@ A warehouse holds
 - `segcli_meta`: one row per load (load_id, loaded_at, mode, source, rows), read by
   `identity()`.
 A load builds a new file next to the target and renames it into place: a failed load
-leaves the previous warehouse untouched, and readers never see half a load.
+leaves the previous warehouse untouched, and readers never see half a load. Writers take
+turns: a load holds an exclusive lock on `<db>.lock` from its first look at the target to
+the rename, so two appends never start from the same old file (and lose one).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import math
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.db import connect, duckdb_errors
 from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import DataError, InvalidParameter, SourceError
+from segcli.engine.filelock import exclusive_lock
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS
 from segcli.engine.sources.base import (
     ITEMS_TABLE,
@@ -35,11 +40,11 @@ from segcli.engine.sources.base import (
     Build,
     Scope,
     Source,
+    last_sale_select,
     quote_value,
 )
 from segcli.engine.sources.checks import check_business_rows, check_items, check_values, finish_window
 from segcli.engine.sources.plan import (
-    FLOAT_TYPES,
     INT_TYPES,
     TS_NAIVE,
     ColumnPlan,
@@ -70,6 +75,16 @@ CREATE TABLE out.{META} (
 """
 
 
+LOCK_WAIT = 600.0  # seconds a load waits for another writer of the same warehouse
+
+
+def _remove_stale_temp_files(target: Path) -> None:
+    """Temp files of loads that died (kill -9): with the lock held, no other load owns one."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 @dataclass(frozen=True)
 class LoadResult:
     sales_rows: int
@@ -80,13 +95,15 @@ class LoadResult:
 
 def _stored_id(plan: ColumnPlan, name: str) -> str:
     kind = plan.kind(name)
-    target = "BIGINT" if kind in INT_TYPES | FLOAT_TYPES else "VARCHAR"
+    target = "VARCHAR" if kind in ("VARCHAR", "UUID") else "BIGINT"  # numbers were checked to be exact
     return f"CAST({plan.id_expr(name)} AS {target}) AS {name}"
 
 
 def _stored_date(con: duckdb.DuckDBPyConnection, plan: ColumnPlan, relation: str) -> str:
     """sale_date as it is kept: typed as the source typed it; text typed when all of one kind."""
     raw, kind = plan.raw("sale_date"), plan.kind("sale_date")
+    if plan.date_format is not None or kind in INT_TYPES:  # --date-format text, YYYYMMDD: kept as dates
+        return plan.date_expr()
     if kind in TS_NAIVE:
         return f"CAST({raw} AS TIMESTAMP)"
     if kind != "VARCHAR":
@@ -123,7 +140,7 @@ def stage_sales(
     """Every row of a relation into `load_sales` with the warehouse's columns, checked as SPEC 1.4."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE load_raw AS SELECT * FROM {relation}", params)
     every = ScopeFilter("TRUE", "TRUE", "TRUE" if plan.has("storefront_id") else None, {})
-    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every)
+    check_business_rows(DuckDBExecutor(con, plan.label), plan, "load_raw", {}, every, bigint=True)
     business = plan.int_expr("business_id") if plan.has("business_id") else "$business_id"
     cols = [
         _stored_id(plan, "sale_id"),
@@ -185,14 +202,31 @@ def _sales_out(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def load_warehouse(
-    source: Source, db: str, *, replace: bool = False, append: bool = False, items: bool = False
+    source: Source,
+    db: str,
+    *,
+    replace: bool = False,
+    append: bool = False,
+    items: bool = False,
+    wait: float = LOCK_WAIT,
 ) -> LoadResult:
-    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing."""
+    """Copy every sale (and item) of a source into the warehouse file `db`, all or nothing, one writer at a time."""
     target = Path(db)
     if not target.parent.is_dir():
         raise InvalidParameter(f"Invalid --db: folder {target.parent} does not exist")
     if replace and append:
         raise InvalidParameter("Use either --replace or --append, not both")
+    if not (math.isfinite(wait) and 0 <= wait <= 86_400):
+        raise InvalidParameter("Invalid --wait. Must be a number of seconds between 0 and 86400")
+    busy = f"{target}: another load is writing this warehouse (waited {wait:g} s); try again when it is done"
+    with exclusive_lock(target.with_name(target.name + ".lock"), wait, busy):
+        _remove_stale_temp_files(target)
+        return _load_locked(source, db, target, replace=replace, append=append, items=items)
+
+
+def _load_locked(
+    source: Source, db: str, target: Path, *, replace: bool, append: bool, items: bool
+) -> LoadResult:
     exists = target.exists()
     if exists and not (replace or append):
         raise InvalidParameter(f"{db} exists: use --replace to overwrite it or --append to add to it")
@@ -380,6 +414,13 @@ class WarehouseSource(Source):
             con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", flt.params))
             # every row was checked when it was loaded (SPEC 1.4 over the whole file)
             self.rows_fetched += finish_window(DuckDBExecutor(con, self.label), plan, validated=True)
+
+    def last_sale_date(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> date | None:
+        plan = self._plan(con)
+        sql, params = last_sale_select(plan, f"{ALIAS}.{SALES}", scope, self.default_business_id)
+        with duckdb_errors(self.label):  # the table is sorted by business and date: zone maps answer it
+            day = con.execute(sql, params).fetchall()[0][0]
+        return day if isinstance(day, date) else None
 
     def load_items(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         if not self.has_items():

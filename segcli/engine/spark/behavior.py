@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from segcli.engine.methods.behavior import Facet, _facet_segments, facets
+from segcli.engine.methods.behavior import Facet, facet_segments, facets
 from segcli.engine.report import SegmentResult
 from segcli.engine.spark.exprs import text
 from segcli.engine.spark.score import in_scope
@@ -98,7 +98,7 @@ def window_segments(
         "category": {r[0] for r in categories.collect()},
         "channel": {r[0] for r in channels.collect()},
     }
-    segments = tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
+    segments = tuple(s for f in shown for s in facet_segments(f, seen.get(f.name, set()), figures[f.name]))
     return segments, profiles
 
 

@@ -6,15 +6,17 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from segcli.engine.comparison import LAPSED, NEW
 from segcli.engine.errors import DataError
 from segcli.engine.methods.behavior import BehaviorMethod
-from segcli.engine.methods.behavior import facets as behavior_facets
-from segcli.engine.methods.scored import _require
+from segcli.engine.methods.scored import require_table
+from segcli.engine.moved import check_move, check_table_moves, segment_columns
 from segcli.engine.params import ReportParams, check_segment_filter
 from segcli.engine.spark import behavior as spark_behavior
-from segcli.engine.spark.exprs import text
+from segcli.engine.spark.exprs import date_literal, quote, text
 from segcli.engine.spark.load import local_path
 from segcli.engine.spark.report import Loaded, loaded, spark_method
 from segcli.engine.spark.score import scored_customers, segment_lookup
@@ -40,17 +42,16 @@ def _money_type(df: DataFrame) -> str:
     return f"DECIMAL(38,{data_type.scale if isinstance(data_type, DecimalType) else 4})"
 
 
-def _scored_list(
-    state: Loaded, request: ReportRequest, settings: Settings, params: ReportParams | None
-) -> DataFrame:
+def _scored_list(state: Loaded, request: ReportRequest, settings: Settings, previous: bool) -> DataFrame:
+    """One window's scored list, unsorted and unfiltered, with its order column `_index`."""
     from pyspark.sql import functions as F
 
-    table = _require(settings.tables.get(request.method), request.method)
-    window = request.window_params()
+    table = require_table(settings.tables.get(request.method), request.method)
+    window = request.window_params(previous)
     scored, figures = scored_customers(state.window, window["start"], window["end"], window["days"])
     state.keep(figures)
     index, name, code = segment_lookup(table, [F.col("r"), F.col("f"), F.col("m")])
-    listed = scored.select(
+    return scored.select(
         "customer_id",
         "last_purchase_date",
         F.col("days_since").cast("int").alias("days_since"),
@@ -63,34 +64,115 @@ def _scored_list(
         code.alias("segment_code"),
         index.alias("_index"),
     )
-    if params is not None and params.segment_name is not None:
-        listed = listed.where(F.col("segment_name") == params.segment_name)
-    if params is not None and params.segment_code is not None:
-        listed = listed.where(F.col("segment_code") == params.segment_code)
-    return listed.orderBy("_index", "customer_id").drop("_index")
 
 
-def _behavior_list(state: Loaded, request: ReportRequest, params: ReportParams | None) -> DataFrame:
+def _behavior_list(
+    state: Loaded, request: ReportRequest, previous: bool
+) -> tuple[list[str], list[str], DataFrame]:
+    """One window's segment names and codes (from the data) and its behavior list, unsorted and unfiltered."""
     assert state.items is not None
-    window = request.window_params()
+    window = request.window_params(previous)
     segments, profiles = spark_behavior.window_segments(
         state.window, state.items, window["start"], window["end"], window["days"]
     )
     state.keep(profiles)
-    if params is not None:  # the segments (from the data) check the filter
-        check_segment_filter(params, [s.name for s in segments], [s.code for s in segments])
-    listed = spark_behavior.customer_list(profiles, request.as_of, request.days)
+    end = window["end"]
+    listed = spark_behavior.customer_list(profiles, end, window["days"])
     listed = listed.withColumn("monetary", listed["monetary"].cast(_money_type(listed)))
-    facets = behavior_facets(request.days)
+    return [s.name for s in segments], [s.code for s in segments], listed
+
+
+def _in(value: str, cells: list[str]) -> str:
+    return f"{text(value)} IN ({', '.join(cells)})"
+
+
+def _plain_list(
+    state: Loaded, request: ReportRequest, settings: Settings, params: ReportParams | None
+) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    if isinstance(spark_method(request.method), BehaviorMethod):
+        names, codes, listed = _behavior_list(state, request, False)
+        if params is not None:  # the segments (from the data) check the filter
+            check_segment_filter(params, names, codes)
+        pairs = segment_columns(listed.columns)
+        order = [F.col("customer_id")]
+    else:
+        listed = _scored_list(state, request, settings, False)
+        pairs = segment_columns(listed.columns)
+        order = [F.col("_index"), F.col("customer_id")]
     if params is not None and params.segment_name is not None:
-        listed = listed.where(
-            f"{text(params.segment_name)} IN ({', '.join(f'{f.name}_segment' for f in facets)})"
-        )
+        listed = listed.where(_in(params.segment_name, [quote(p.name) for p in pairs]))
     if params is not None and params.segment_code is not None:
-        listed = listed.where(
-            f"{text(params.segment_code)} IN ({', '.join(f'{f.name}_code' for f in facets)})"
-        )
-    return listed.orderBy("customer_id")
+        listed = listed.where(_in(params.segment_code, [quote(p.code) for p in pairs]))
+    return listed.orderBy(*order).drop("_index")
+
+
+def _moved_list(
+    state: Loaded,
+    request: ReportRequest,
+    settings: Settings,
+    params: ReportParams | None,
+    moved_from: str | None,
+    moved_to: str | None,
+) -> DataFrame:
+    """Both windows' lists fully joined on the customer, filtered as engine/moved.py filters them."""
+    from pyspark.sql import functions as F
+
+    filtered = params is not None and (params.segment_name is not None or params.segment_code is not None)
+    if isinstance(spark_method(request.method), BehaviorMethod):
+        before_names, before_codes, before = _behavior_list(state, request, True)
+        names, codes, now = _behavior_list(state, request, False)
+        check_move("moved_from", moved_from, NEW, before_names, before_codes)
+        check_move("moved_to", moved_to, LAPSED, names, codes)
+        if params is not None and filtered:
+            check_segment_filter(params, names, codes)
+        keys = ["customer_id"]
+    else:
+        before = _scored_list(state, request, settings, True)
+        now = _scored_list(state, request, settings, False)
+        keys = ["_index", "customer_id"]
+    columns = [c for c in now.columns if c != "_index"]
+    pairs = segment_columns(columns)
+    end = request.window_params()["end"]
+    selected = []
+    for column in columns:
+        q = quote(column)
+        if column in ("customer_id", "last_purchase_date"):
+            selected.append(f"coalesce(n.{q}, p.{q}) AS {q}")
+        elif column == "days_since":
+            selected.append(
+                f"CAST(coalesce(n.days_since, datediff({date_literal(end)}, p.last_purchase_date)) AS INT) AS days_since"
+            )
+        else:
+            selected.append(f"n.{q}")
+    for pair in pairs:
+        before_name, before_code = pair.previous
+        selected.append(f"p.{quote(pair.name)} AS {quote(before_name)}")
+        selected.append(f"p.{quote(pair.code)} AS {quote(before_code)}")
+    selected += [f"n.{k} AS _n{i}" for i, k in enumerate(keys)] + [
+        f"p.{k} AS _p{i}" for i, k in enumerate(keys)
+    ]
+    conditions = []
+    if params is not None and params.segment_name is not None:
+        conditions.append(_in(params.segment_name, [f"n.{quote(p.name)}" for p in pairs]))
+    if params is not None and params.segment_code is not None:
+        conditions.append(_in(params.segment_code, [f"n.{quote(p.code)}" for p in pairs]))
+    if moved_from == NEW:
+        conditions.append("p.customer_id IS NULL")
+    elif moved_from is not None:
+        conditions.append(_in(moved_from, [f"p.{quote(c)}" for p in pairs for c in (p.name, p.code)]))
+    if moved_to == LAPSED:
+        conditions.append("n.customer_id IS NULL")
+    elif moved_to is not None:
+        conditions.append(_in(moved_to, [f"n.{quote(c)}" for p in pairs for c in (p.name, p.code)]))
+    joined = now.alias("n").join(before.alias("p"), F.col("n.customer_id") == F.col("p.customer_id"), "full")
+    joined = joined.where(" AND ".join(["TRUE", *conditions])).selectExpr(*selected)
+    order = [F.col(f"_n{i}").asc_nulls_last() for i in range(len(keys))]
+    order += [F.col(f"_p{i}").asc_nulls_last() for i in range(len(keys))]
+    return joined.orderBy(*order).drop(
+        *[f"_n{i}" for i in range(len(keys))], *[f"_p{i}" for i in range(len(keys))]
+    )
 
 
 def with_customer_list(
@@ -98,13 +180,22 @@ def with_customer_list(
     request: ReportRequest,
     params: ReportParams | None,
     use: Callable[[DataFrame], Any],
+    moved_from: str | None = None,
+    moved_to: str | None = None,
 ) -> Any:
     """Call `use(list)` with the sorted customer list DataFrame while its window is held."""
-    with loaded(settings, request, request.scope) as state, spark_errors(state.scan.label):
-        if isinstance(spark_method(request.method), BehaviorMethod):
-            listed = _behavior_list(state, request, params)
+    moves = request.compare or moved_from is not None or moved_to is not None
+    if moves:
+        request = replace(request, compare=True)
+        table = settings.tables.get(request.method)
+        if table is not None:
+            check_table_moves(table, moved_from, moved_to)
+    scope = request.load_scope if moves else request.scope
+    with loaded(settings, request, scope) as state, spark_errors(state.scan.label):
+        if moves:
+            listed = _moved_list(state, request, settings, params, moved_from, moved_to)
         else:
-            listed = _scored_list(state, request, settings, params)
+            listed = _plain_list(state, request, settings, params)
         return use(listed)
 
 
@@ -116,7 +207,13 @@ def _two_decimals(listed: DataFrame) -> DataFrame:
     return listed if lossy else listed.withColumn("monetary", F.col("monetary").cast("DECIMAL(38,2)"))
 
 
-def customer_arrow(settings: Settings, request: ReportRequest, params: ReportParams | None) -> pyarrow.Table:
+def customer_arrow(
+    settings: Settings,
+    request: ReportRequest,
+    params: ReportParams | None,
+    moved_from: str | None = None,
+    moved_to: str | None = None,
+) -> pyarrow.Table:
     """The list as an Arrow table in this process, refused beyond COLLECT_LIMIT customers."""
 
     def collect(listed: DataFrame) -> pyarrow.Table:
@@ -128,12 +225,17 @@ def customer_arrow(settings: Settings, request: ReportRequest, params: ReportPar
             )
         return table
 
-    result: pyarrow.Table = with_customer_list(settings, request, params, collect)
+    result: pyarrow.Table = with_customer_list(settings, request, params, collect, moved_from, moved_to)
     return result
 
 
 def write_customer_parquet(
-    settings: Settings, request: ReportRequest, params: ReportParams | None, output: str
+    settings: Settings,
+    request: ReportRequest,
+    params: ReportParams | None,
+    output: str,
+    moved_from: str | None = None,
+    moved_to: str | None = None,
 ) -> None:
     """Write the list as a Parquet directory from the executors; a local one appears whole or not at all."""
     local = local_path(output)
@@ -159,4 +261,4 @@ def write_customer_parquet(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    with_customer_list(settings, request, params, write)
+    with_customer_list(settings, request, params, write, moved_from, moved_to)

@@ -12,15 +12,25 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from segcli.engine.errors import DataError, SourceError
 from segcli.engine.report import INCLUDED_STATUSES
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
 from segcli.engine.sources import Scope
+from segcli.engine.sources.checks import FRACTION_TEXT_RE, NOT_INTEGER, id_problem
+from segcli.engine.sources.dialect import CsvDialect, date_hint
 from segcli.engine.sources.files import expand_files, file_kind
-from segcli.engine.sources.plan import ColumnPlan
-from segcli.engine.spark.exprs import EXACT_TYPES, INT_TYPES, SparkColumns, duck_type, normal_status
+from segcli.engine.sources.plan import BIGINT_TYPES, ColumnPlan
+from segcli.engine.spark.exprs import (
+    EXACT_TYPES,
+    SparkColumns,
+    SparkUnsupported,
+    check_date_format,
+    duck_type,
+    normal_status,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -75,33 +85,104 @@ def check_location(location: str) -> None:
         expand_files(local)
 
 
+@dataclass(frozen=True)
+class FileRead:
+    """How Spark reads a file set: the paths (UTF-8 copies of other encodings), the dialect's options."""
+
+    paths: list[str]
+    delimiter: str
+    decimal: str = "."
+    date_format: str | None = None
+
+
+def _precheck_local(
+    pattern: str, kind: str, mapping: Mapping[str, str], columns: Sequence[Column], dialect: CsvDialect
+) -> FileRead:
+    """Check local files as the DuckDB engine does (each file's header and columns, encoding, day/month dates).
+
+    The DuckDB path's file check reads headers and sniffs, no rows: its messages, its UTF-8 copies of
+    files in another encoding and the date format it decides are then Spark's.
+    """
+    from segcli.engine.db import connect
+    from segcli.engine.sources.files import FileScan
+
+    scan = FileScan(pattern, mapping, columns, dialect)
+    con = connect()
+    try:
+        snap = scan.snapshot()
+        with scan.errors():
+            scan.plan(con, snap)
+        paths = list(snap.read_paths or snap.files)
+        delimiter = dialect.delimiter
+        if kind == "csv" and delimiter is None:
+            options = dialect.read_options(transcoded=paths[0] != snap.files[0])
+            args = "".join(f", {name} = $csv_{name}" for name in options)
+            params = {"file": paths[0], **{f"csv_{name}": value for name, value in options.items()}}
+            with scan.errors():
+                delimiter = con.execute(f"SELECT Delimiter FROM sniff_csv($file{args})", params).fetchall()[
+                    0
+                ][0]
+        return FileRead(paths, delimiter or ",", dialect.decimal, snap.date_format)
+    finally:
+        con.close()
+
+
+def _refuse_dialect(dialect: CsvDialect) -> None:
+    """Files Spark reads itself (not local): only the default dialect, or a clear refusal."""
+    given = [
+        flag
+        for flag, value in (
+            ("--delimiter", dialect.delimiter),
+            ("--decimal-separator", None if dialect.decimal == "." else dialect.decimal),
+            ("--encoding", None if dialect.encoding == "utf-8" else dialect.encoding),
+            ("--date-format", dialect.date_format),
+        )
+        if value is not None
+    ]
+    if given:
+        raise SparkUnsupported(f"{', '.join(given)} on files that are not local")
+
+
 def read_scan(
-    spark: SparkSession, location: str, mapping: Mapping[str, str], columns: Sequence[Column]
+    spark: SparkSession,
+    location: str,
+    mapping: Mapping[str, str],
+    columns: Sequence[Column],
+    dialect: CsvDialect | None = None,
 ) -> SparkScan:
     """Read a location: `table:NAME`, or CSV/Parquet files (a path, glob or file system URL)."""
+    dialect = dialect or CsvDialect()
+    read = FileRead([location], ",")
     if location.startswith(TABLE_PREFIX):
         df, kind = spark.table(location.removeprefix(TABLE_PREFIX)), "table"
     else:
         _not_a_database(location)
         kind = file_kind(location)
         local = local_path(location)
-        paths = expand_files(local) if local is not None else [location]
+        if local is not None:
+            read = _precheck_local(local, kind, mapping, columns, dialect)
+        elif kind == "csv":
+            _refuse_dialect(dialect)
         if kind == "csv":
-            df = _read_csv(spark, paths, local is not None)
+            df = _read_csv(spark, read, local is not None)
         else:
-            df = spark.read.option("mergeSchema", "true").parquet(*paths)
+            df = spark.read.option("mergeSchema", "true").parquet(*read.paths)
     types = {f.name: duck_type(f.dataType) for f in df.schema.fields}
-    plan = ColumnPlan(location, types, mapping, columns)
+    plan = ColumnPlan(location, types, mapping, columns, decimal=read.decimal, date_format=read.date_format)
     if kind == "csv":
         df, plan = _sniff_integer_ids(df, plan, location, mapping, columns)
+    check_date_format(plan)
     return SparkScan(location, df, plan, kind)
 
 
-def _read_csv(spark: SparkSession, paths: list[str], local: bool) -> DataFrame:
+def _read_csv(spark: SparkSession, files: FileRead, local: bool) -> DataFrame:
     """CSV files as text columns, united by column name (as DuckDB's union_by_name) when local headers differ."""
+    paths = files.paths
 
-    def read(files: list[str]) -> DataFrame:
-        return spark.read.csv(files, header=True, inferSchema=False, escape='"', enforceSchema=False)
+    def read(files_: list[str]) -> DataFrame:
+        return spark.read.csv(
+            files_, header=True, inferSchema=False, escape='"', enforceSchema=False, sep=files.delimiter
+        )
 
     if not local or len(paths) == 1:
         return read(paths)
@@ -150,15 +231,19 @@ def _sniff_integer_ids(
         ]
     )
     types = {f.name: duck_type(f.dataType) for f in df.schema.fields}
-    return df, ColumnPlan(label, types, mapping, columns)
+    return df, ColumnPlan(label, types, mapping, columns, decimal=plan.decimal, date_format=plan.date_format)
 
 
-def open_sales(spark: SparkSession, location: str, mapping: Mapping[str, str]) -> SparkScan:
-    return read_scan(spark, location, mapping, SALES_COLUMNS)
+def open_sales(
+    spark: SparkSession, location: str, mapping: Mapping[str, str], dialect: CsvDialect | None = None
+) -> SparkScan:
+    return read_scan(spark, location, mapping, SALES_COLUMNS, dialect)
 
 
-def open_items(spark: SparkSession, location: str, mapping: Mapping[str, str]) -> SparkScan:
-    return read_scan(spark, location, mapping, ITEM_COLUMNS)
+def open_items(
+    spark: SparkSession, location: str, mapping: Mapping[str, str], dialect: CsvDialect | None = None
+) -> SparkScan:
+    return read_scan(spark, location, mapping, ITEM_COLUMNS, dialect)
 
 
 def business_predicate(scan: SparkScan, scope: Scope, default_business_id: int) -> str:
@@ -174,65 +259,68 @@ def storefront_predicate(scan: SparkScan, scope: Scope) -> str | None:
     return f"{scan.cols.int_expr('storefront_id')} = {int(scope.storefront_id)}"
 
 
-def check_business_rows(scan: SparkScan, business: str, storefront: str | None) -> None:
-    """Checks over all the business's rows: business and storefront ids and every date (one pass)."""
+def check_business_rows(scan: SparkScan, business: str, storefront: str | None) -> date | None:
+    """Check all the business's rows as sources/checks.py does (exact ids, every date); its last sale date.
+
+    One pass finds the failing checks (an example is fetched only for those); it also gives the last
+    sale (any status, any date, of the business and storefront) for the warnings.
+    """
     from pyspark.sql import functions as F
 
     plan, cols, label = scan.plan, scan.cols, scan.label
-    conditions: dict[str, str] = {}
+    conditions: dict[str, str] = {}  # column (or 'date') -> the condition a bad row meets
     if plan.has("business_id"):
-        conditions["business"] = f"{cols.int_expr('business_id')} IS NULL"
-    if storefront is not None and plan.kind("storefront_id") not in INT_TYPES:
-        conditions["storefront"] = (
+        conditions["business_id"] = f"{cols.int_expr('business_id')} IS NULL"
+    if storefront is not None and plan.kind("storefront_id") not in BIGINT_TYPES:
+        conditions["storefront_id"] = (
             f"{business} AND nullif(trim({cols.raw_text('storefront_id')}), '') IS NOT NULL "
             f"AND {cols.int_expr('storefront_id')} IS NULL"
         )
+    for name in ("sale_id", "customer_id"):  # text ids are checked in the loaded rows
+        if plan.kind(name) not in BIGINT_TYPES | {"VARCHAR"}:
+            conditions[name] = f"{business} AND {cols.raw(name)} IS NOT NULL AND {cols.id_expr(name)} IS NULL"
     conditions["date"] = f"{business} AND ({cols.date_expr()}) IS NULL"
+    scoped = " AND ".join(p for p in (business, storefront) if p)
+    last = F.max(F.expr(f"CASE WHEN {scoped} THEN {cols.date_expr()} END"))
     found = scan.df.agg(
-        *[F.coalesce(F.bool_or(F.expr(c)), F.lit(False)) for c in conditions.values()]
+        *[F.coalesce(F.bool_or(F.expr(c)), F.lit(False)) for c in conditions.values()], last
     ).collect()[0]
-    failing = {name for name, bad in zip(conditions, found, strict=True) if bad}
-
-    def example(condition: str, *columns: str) -> Any:
-        rows = scan.df.where(condition).selectExpr(*columns).limit(1).collect()
-        return rows[0] if rows else None
-
-    if "business" in failing:
-        bad = example(conditions["business"], cols.raw_text("business_id"))
-        if bad is not None:
-            value = bad[0]
-            if value is None or not value.strip():
-                raise DataError(f"{label}: {plan.describe('business_id')} has an empty value")
-            raise DataError(
-                f"{label}: {plan.describe('business_id')} has a value that is not an integer: {quote_value(value)}"
+    failing = {name for name, bad in zip(conditions, found[:-1], strict=True) if bad}
+    sale_id = f"coalesce(CAST({cols.id_expr('sale_id')} AS STRING), {cols.raw_text('sale_id')})"
+    for name, condition in conditions.items():
+        if name not in failing:
+            continue
+        value_text = cols.raw_text("sale_date" if name == "date" else name)
+        if name != "date" and plan.kind(name) == "DECIMAL":  # as written: 1.5, not 1.5000000000
+            value_text = (
+                f"CASE WHEN contains({value_text}, '.') "
+                f"THEN regexp_replace(regexp_replace({value_text}, '0+$', ''), '[.]$', '') ELSE {value_text} END"
             )
-    if "storefront" in failing:
-        bad = example(conditions["storefront"], cols.raw_text("storefront_id"))
-        if bad is not None:
-            raise DataError(
-                f"{label}: {plan.describe('storefront_id')} has a value that is not an integer: "
-                f"{quote_value(bad[0])}"
-            )
-    if "date" in failing:
-        bad = example(conditions["date"], cols.raw_text("sale_date"), cols.id_expr("sale_id"))
-        if bad is not None:
-            value, sale_id = bad
-            if value is None or not value.strip():
-                raise DataError(f"{label}: {plan.describe('sale_date')} is empty (sale_id {sale_id})")
-            raise DataError(
-                f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
-                f"{quote_value(value)} (sale_id {sale_id})"
-            )
+        rows = scan.df.where(condition).selectExpr(value_text, sale_id).limit(1).collect()
+        if not rows:
+            continue
+        value, sale = rows[0]
+        where = "" if name == "sale_id" else f" (sale_id {sale})"
+        if name != "date":
+            raise DataError(f"{label}: {plan.describe(name)} {id_problem(value)}{where}")
+        if value is None or not value.strip():
+            raise DataError(f"{label}: {plan.describe('sale_date')} is empty{where}")
+        raise DataError(
+            f"{label}: {plan.describe('sale_date')} has a value that is not a date: "
+            f"{quote_value(value)}{where}{date_hint(value, plan.date_format)}"
+        )
+    last_sale = found[-1]
+    return last_sale if isinstance(last_sale, date) else None
 
 
-def window_frame(scan: SparkScan, scope: Scope, default_business_id: int) -> DataFrame:
-    """The scope's rows (every status) with canonical columns; filters on raw columns first."""
+def window_frame(scan: SparkScan, scope: Scope, default_business_id: int) -> tuple[DataFrame, date | None]:
+    """The scope's rows (every status) with canonical columns, and the last sale date of its business."""
     from pyspark.sql import functions as F
 
     plan, cols = scan.plan, scan.cols
     business = business_predicate(scan, scope, default_business_id)
     storefront = storefront_predicate(scan, scope)
-    check_business_rows(scan, business, storefront)
+    last_sale = check_business_rows(scan, business, storefront)
     where = " AND ".join(
         p for p in (business, cols.date_predicate(scope.start_date, scope.end_exclusive), storefront) if p
     )
@@ -251,12 +339,15 @@ def window_frame(scan: SparkScan, scope: Scope, default_business_id: int) -> Dat
                 select.append(f"{cols.raw_text(name)} AS _raw_{name}")
     window = scan.df.where(where).selectExpr(*select)
     refunded = F.coalesce(F.col("_amount_refunded"), F.lit(0)) if plan.has("amount_refunded") else F.lit(0)
-    return window.withColumn("amount", F.col("_total_amount") - refunded)
+    return window.withColumn("amount", F.col("_total_amount") - refunded), last_sale
 
 
 def _money_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
-    """(what is wrong, condition, money column) per check, in the DuckDB path's order."""
+    """(what is wrong, condition, column) per check of text ids and money, in the DuckDB path's order."""
     checks = []
+    for name in ("sale_id", "customer_id"):  # numeric ids were checked on the source's raw values
+        if plan.kind(name) == "VARCHAR":
+            checks.append((NOT_INTEGER, f"{name} rlike '^{FRACTION_TEXT_RE}$'", name))
     for name in ("total_amount", "amount_refunded"):
         if not plan.has(name):
             continue
@@ -267,7 +358,9 @@ def _money_checks(plan: ColumnPlan) -> list[tuple[str, str, str]]:
             bad = "FALSE" if exact else f"_{name} IS NULL AND nullif(trim(_raw_{name}), '') IS NOT NULL"
         checks.append(("has a value that is not a number", bad, name))
         if plan.kind(name) == "VARCHAR":
-            checks.append(("has more than 4 decimal places", f"_raw_{name} rlike '[.][0-9]{{5,}}'", name))
+            checks.append(
+                ("has more than 4 decimal places", f"_raw_{name} rlike '{plan.too_many_decimals}'", name)
+            )
     return checks
 
 
@@ -284,15 +377,17 @@ def check_window(scan: SparkScan, window: DataFrame) -> None:
         raise DataError(f"{label}: {plan.describe('sale_id')} has an empty value")
     for (what, condition, name), count in zip(checks, counts[1:], strict=True):
         if count:
-            raw = f"_raw_{name}" if plan.kind(name) not in EXACT_TYPES else "CAST(NULL AS STRING)"
+            if name in ("sale_id", "customer_id"):
+                raw = name
+            else:
+                raw = f"_raw_{name}" if plan.kind(name) not in EXACT_TYPES else "CAST(NULL AS STRING)"
             example = window.where(condition).selectExpr("sale_id", raw).orderBy("sale_id").first()
             assert example is not None  # counted above
             sale_id, value = example
+            where = "" if name == "sale_id" else f" (sale_id {sale_id})"
             if value is None or not str(value).strip():
-                raise DataError(f"{label}: {plan.describe(name)} is empty (sale_id {sale_id})")
-            raise DataError(
-                f"{label}: {plan.describe(name)} {what}: {quote_value(value)} (sale_id {sale_id})"
-            )
+                raise DataError(f"{label}: {plan.describe(name)} is empty{where}")
+            raise DataError(f"{label}: {plan.describe(name)} {what}: {quote_value(value)}{where}")
     duplicate = window.groupBy("sale_id").count().where("count > 1").orderBy("sale_id").first()
     if duplicate is not None:
         raise DataError(
@@ -314,6 +409,17 @@ class Groups:
             if start <= day <= end:
                 totals[(status, anonymous)] = totals.get((status, anonymous), 0) + rows
         return [(s, a, n) for (s, a), n in sorted(totals.items())]
+
+    def currency(self, start: Any, end: Any) -> str | None:
+        """The currency of the sales in scope dated in [start, end] (the load checked there is one), or None."""
+        found = sorted(
+            {
+                c
+                for day, s, anonymous, c, _ in self.rows
+                if start <= day <= end and s in INCLUDED_STATUSES and not anonymous and c is not None
+            }
+        )
+        return found[0] if found else None
 
 
 def window_groups(scan: SparkScan, window: DataFrame) -> Groups:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, cast
 
-from segcli.engine import compare
+from segcli.engine import caveats, compare
 from segcli.engine.compute import ReportRequest, quality_from_rows, report_from_windows
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method
 from segcli.engine.methods.behavior import BehaviorMethod
-from segcli.engine.methods.scored import ScoredMethod, _require
+from segcli.engine.methods.scored import ScoredMethod, require_table
 from segcli.engine.report import Report, SegmentResult
 from segcli.engine.segments import SegmentTable
 from segcli.engine.sources import open_source
@@ -73,6 +74,7 @@ class Loaded:
     window: DataFrame
     items: DataFrame | None
     groups: Groups
+    last_sale: date | None
     persisted: list[DataFrame] = field(default_factory=list)
 
     def keep(self, df: DataFrame) -> DataFrame:
@@ -92,17 +94,18 @@ def loaded(settings: Settings, request: ReportRequest, scope: Scope) -> Iterator
     persisted: list[DataFrame] = []
     with spark_errors(settings.source):
         try:
-            scan = open_sales(session, settings.source, settings.columns)
+            scan = open_sales(session, settings.source, settings.columns, settings.csv_dialect)
             items_scan = None
             if settings.items and method.needs_items:
-                items_scan = open_items(session, settings.items, settings.columns)
+                items_scan = open_items(session, settings.items, settings.columns, settings.csv_dialect)
             elif settings.items:
                 check_location(settings.items)  # named but unused: it must still exist, as on DuckDB
             method.check_source(cast("Source", _Inputs(settings.source, scan, items_scan)))
-            window = window_frame(scan, scope, settings.business_id).persist()
+            window, last_sale = window_frame(scan, scope, settings.business_id)
+            window = window.persist()
             persisted.append(window)
             check_window(scan, window)
-            state = Loaded(session, scan, window, None, window_groups(scan, window), persisted)
+            state = Loaded(session, scan, window, None, window_groups(scan, window), last_sale, persisted)
             if items_scan is not None:
                 state.items = state.keep(window_items(items_scan, window).persist())
             yield state
@@ -147,7 +150,9 @@ def window_segments(
     if isinstance(method, BehaviorMethod):
         segments, members, _ = _behavior_window(state, request, previous)
         return segments, members
-    return _scored_window(state, request, method, _require(tables.get(method.name), method.name), previous)
+    return _scored_window(
+        state, request, method, require_table(tables.get(method.name), method.name), previous
+    )
 
 
 def migration_flows(previous: DataFrame, current: DataFrame) -> list[compare.Flow]:
@@ -189,10 +194,13 @@ def spark_report(settings: Settings, request: ReportRequest) -> Report:
         flows: list[compare.Flow] = []
         if request.compare and members_now is not None and members_before is not None:
             flows = migration_flows(members_before, members_now)
+        currency = state.groups.currency(window["start"], window["end"])
+        last_sale = state.last_sale
     method = get_method(request.method)
-    return report_from_windows(
+    report = report_from_windows(
         method, request, settings.tables.get(method.name), quality, segments, previous, flows
     )
+    return replace(report, currency=currency, warnings=caveats.data_warnings(report, last_sale))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from segcli.render.pdf.sections import (
     meta_grid,
     segment_table,
     title_band,
+    warnings_box,
 )
 
 __all__ = ["FONT_DIRS", "FONT_FILES", "PdfRenderer", "SafeText", "find_fonts", "render_pdf"]
@@ -47,6 +48,7 @@ def render_pdf(
     ctx = PdfContext(report, report.shown_segments(params), generated_at, report.shown_comparison(params))
     title_band(pdf, ctx)
     meta_grid(pdf, ctx)
+    warnings_box(pdf, ctx)
     kpi_tiles(pdf, ctx)
     insights(pdf, ctx)
     if ctx.shown:

@@ -41,7 +41,7 @@ def charts(pdf: ReportPdf, ctx: PdfContext) -> None:
             BLUE,
         ),
         BarChart(
-            "Revenue per segment",
+            f"Revenue per segment{' (' + ctx.report.currency + ')' if ctx.report.currency else ''}",
             tuple(s.total_revenue for s in shown),
             tuple(money(s.total_revenue) for s in shown),
             GREEN,

@@ -7,7 +7,7 @@ from decimal import Decimal
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from segcli.engine.comparison import NEW, Comparison, MigrationMatrix
+from segcli.engine.comparison import NEW, Comparison, MigrationMatrix, Mover
 from segcli.engine.report import CENT, ratio
 from segcli.render.numbers import change as size
 from segcli.render.numbers import count, money, plural
@@ -27,7 +27,7 @@ from segcli.render.pdf.frame import (
     ReportPdf,
     facet_title,
 )
-from segcli.render.pdf.tables import fit_columns, natural_widths, styled_table, table_size
+from segcli.render.pdf.tables import LABEL_MAX_W, fit_columns, natural_widths, styled_table, table_size
 
 
 def signed_pct(pct: Decimal | None, now: Decimal | int) -> tuple[str, tuple[int, int, int]]:
@@ -95,7 +95,8 @@ def _matrix(pdf: ReportPdf, matrix: MigrationMatrix) -> None:
         ),
         ["Now", *(count(n) for n in now_totals), "", ""],
     ]
-    grid = [[pdf.safe(text) for text in line] for line in grid]
+    pdf.font(7.5, bold=True)  # the table's largest size: a label that fits at it fits at any
+    grid = [[pdf.fit(text, LABEL_MAX_W) for text in line] for line in grid]  # names from the data: any length
     title = "Migration" + (f" {pdf.dash} {facet_title(matrix.facet)}" if matrix.facet else "")
     summary = " · ".join(f"{key} {n:,}" for key, n in matrix.summary.items())
     if pdf.will_page_break(12 + 6 * len(grid)):
@@ -148,6 +149,26 @@ def _matrix(pdf: ReportPdf, matrix: MigrationMatrix) -> None:
         pdf.ln(1.5)
 
 
+def _mover(mover: Mover | None, money_change: bool, currency: str) -> str:
+    if mover is None:
+        return "none"
+    sign = "+" if mover.change > 0 else "\N{MINUS SIGN}"
+    amount = money(abs(Decimal(mover.change))) + currency if money_change else count(abs(int(mover.change)))
+    facet = f" ({facet_title(mover.facet)})" if mover.facet is not None else ""
+    return f"{mover.segment_name}{facet} ({sign}{amount})"
+
+
+def mover_lines(comparison: Comparison, currency: str) -> list[str]:
+    """The measured movers: which segments grew and fell most, by customers and by revenue."""
+    m = comparison.movers
+    return [
+        f"Grew most: by customers {_mover(m.grew_most_customers, False, currency)}; "
+        f"by revenue {_mover(m.grew_most_revenue, True, currency)}.",
+        f"Fell most: by customers {_mover(m.fell_most_customers, False, currency)}; "
+        f"by revenue {_mover(m.fell_most_revenue, True, currency)}.",
+    ]
+
+
 def comparison_page(pdf: ReportPdf, ctx: PdfContext, comparison: Comparison) -> None:
     """How customers moved: the change per segment and the migration matrices, on a page of their own."""
     report = ctx.report
@@ -167,14 +188,18 @@ def comparison_page(pdf: ReportPdf, ctx: PdfContext, comparison: Comparison) -> 
     old_customers, old_revenue = comparison.previous_total_customers, comparison.previous_total_revenue
     customers = report.total_customers
     revenue = ratio(report.total_revenue, 1, CENT)
+    currency = f" {report.currency}" if report.currency else ""
     line = (
         f"Customers {old_customers:,} → {customers:,} "
         f"({signed_pct(comparison.customer_change_pct, customers)[0]}) · "
-        f"revenue {money(old_revenue)} → {money(revenue)} "
+        f"revenue {money(old_revenue)} → {money(revenue)}{currency} "
         f"({signed_pct(comparison.revenue_change_pct, revenue)[0]})"
     )
     pdf.font(8.5, bold=True)
     pdf.multi_cell(CONTENT_W, 4.5, pdf.safe(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.font(8.5)
+    for text in mover_lines(comparison, currency):
+        pdf.multi_cell(CONTENT_W, 4.5, pdf.safe(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
     if comparison.segments:
         _change_table(pdf, comparison)

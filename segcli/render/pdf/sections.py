@@ -29,7 +29,7 @@ from segcli.render.pdf.frame import (
     facet_title,
     stamp,
 )
-from segcli.render.pdf.tables import fit_columns, styled_table, table_size
+from segcli.render.pdf.tables import LABEL_MAX_W, fit_columns, styled_table, table_size
 
 
 def title_band(pdf: ReportPdf, ctx: PdfContext) -> None:
@@ -87,8 +87,8 @@ def kpi_tiles(pdf: ReportPdf, ctx: PdfContext) -> None:
     tiles = (
         ("Customers", count(report.total_customers)),
         ("Orders", count(report.total_sales)),
-        ("Revenue", money(ratio(report.total_revenue, 1, CENT))),
-        ("Average order value", money(ratio(report.total_revenue, report.total_sales, CENT))),
+        (f"Revenue{unit(report)}", money(ratio(report.total_revenue, 1, CENT))),
+        (f"Average order value{unit(report)}", money(ratio(report.total_revenue, report.total_sales, CENT))),
     )
     gap = 4
     width = (CONTENT_W - gap * (len(tiles) - 1)) / len(tiles)
@@ -106,6 +106,33 @@ def kpi_tiles(pdf: ReportPdf, ctx: PdfContext) -> None:
     pdf.set_y(y + 17)
 
 
+def unit(report: Report) -> str:
+    """ " (EUR)" after a money heading when the currency is known, else nothing."""
+    return f" ({report.currency})" if report.currency else ""
+
+
+def warnings_box(pdf: ReportPdf, ctx: PdfContext) -> None:
+    """The report's warnings (SPEC 1.5), one per line in an amber-edged box under the header."""
+    warnings = ctx.report.warnings
+    if not warnings:
+        return
+    pdf.ln(1)
+    y = pdf.get_y()
+    pdf.set_x(MARGIN + 4)
+    pdf.font(8, bold=True, color=AMBER)
+    pdf.cell(
+        CONTENT_W - 6, 5, "WARNING" if len(warnings) == 1 else "WARNINGS", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.font(8.5)
+    for warning in warnings:
+        pdf.set_x(MARGIN + 4)
+        pdf.multi_cell(CONTENT_W - 6, 4.3, pdf.safe(warning), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bottom = pdf.get_y() + 1.5
+    pdf.set_fill_color(*AMBER)
+    pdf.rect(MARGIN, y, 1.4, bottom - y, style="F")
+    pdf.set_y(bottom + 1)
+
+
 def _insight_detail(report: Report, name: str | None) -> tuple[str, str]:
     segment = next((s for s in report.segments if s.name == name), None)
     if segment is None:
@@ -113,7 +140,8 @@ def _insight_detail(report: Report, name: str | None) -> tuple[str, str]:
     return (
         f"{plural(segment.customer_count, 'customer')} "
         f"({percent(segment.customer_count, report.total_customers)})",
-        f"{money(segment.total_revenue)} revenue ({percent(segment.revenue, report.total_revenue)})",
+        f"{money(segment.total_revenue)}{' ' + report.currency if report.currency else ''} revenue "
+        f"({percent(segment.revenue, report.total_revenue)})",
     )
 
 
@@ -124,8 +152,9 @@ def insights(pdf: ReportPdf, ctx: PdfContext) -> None:
     cards = (
         ("Highest revenue", found.highest_revenue_segment, GREEN),
         ("Largest segment", found.largest_segment, BLUE),
-        ("Fastest growing", found.fastest_growing_segment, VIOLET),
-        ("Needs attention", found.needs_attention, AMBER),
+        # rfm's are the segment table's priority lists, not measurements: labelled for what they are
+        ("Fastest growing" if found.measured else "Nurture next", found.fastest_growing_segment, VIOLET),
+        ("Needs attention" if found.measured else "Win back first", found.needs_attention, AMBER),
     )
     pdf.section("Insights", needed=24)
     gap = 4
@@ -159,7 +188,7 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             "Code",
             "Customers",
             "% cust.",
-            "Revenue",
+            f"Revenue{unit(report)}",
             "% rev.",
             "Avg order",
             "Days since",
@@ -201,6 +230,9 @@ def segment_table(pdf: ReportPdf, ctx: PdfContext) -> None:
             ]
         )
     rows = [[pdf.safe(text) for text in row] for row in rows]
+    pdf.font(7.5, bold=True)  # the table's largest size: a label that fits at it fits at any
+    # a name or code from the data may be any length: cut it so the figures keep their room
+    rows = [[pdf.fit(text, LABEL_MAX_W) if j < 2 else text for j, text in enumerate(row)] for row in rows]
     facet_rows = len({s.facet for s in shown}) if faceted else 0
     # keep a short table on one page: it moves to the next page whole when it would split
     pdf.section("Segments", needed=min(8 + (len(rows) + facet_rows) * 5.6, 120))

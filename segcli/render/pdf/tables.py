@@ -10,6 +10,8 @@ from fpdf.fonts import FontFace
 
 from segcli.render.pdf.frame import CONTENT_W, NAVY, PANEL, RULE, WHITE, ReportPdf
 
+LABEL_MAX_W = 48  # mm: the widest a label from the data (a segment name or code) may be in a table
+
 
 def styled_table(
     pdf: ReportPdf,
