@@ -420,3 +420,132 @@ def test_a_catalog_table_source(spark: Any, cli: Any, tmp_path: Path) -> None:
     assert duck.exit_code == 0, duck.stderr
     assert (on_spark.exit_code, on_spark.stdout) == (0, duck.stdout)
     assert duck.json()["data"]["total_customers"] > 0
+
+
+EXPORTS = FIXTURES / "exports"
+EU_ARGS = ["--delimiter", ";", "--decimal-separator", ",", "--encoding", "cp1252", "--date-format", "%d.%m.%Y"]
+EU_ARGS += ["--map", "Bestellnummer=sale_id", "--map", "Kunde=customer_id", "--map", "Datum=sale_date"]
+EU_ARGS += ["--map", "Betrag=total_amount"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [EXPORTS / "european_cp1252.csv", "--days", "30", *EU_ARGS],
+        [EXPORTS / "integer_dates.csv", "--days", "30"],
+        [EXPORTS / "ambiguous_dates.csv", "--map", "date=sale_date", "--date-format", "%d/%m/%Y", "--days", "365"],
+        [EXPORTS / "historical.csv", "--days", "90", "--currency", "EUR"],  # as-of after the last sale
+    ],
+    ids=["cp1252-semicolon-comma", "yyyymmdd", "date-format", "historical-warnings"],
+)
+def test_real_exports(spark: Any, cli: Any, args: list[Any]) -> None:
+    duck = assert_same(cli, *report(*args))
+    body = duck.json()
+    assert body["data"]["total_customers"] > 0 or "historical" in str(args[0])
+    if "historical" in str(args[0]):
+        assert duck.stderr.splitlines() == [
+            "warning: no sales in scope: 0 customers for business 1 from 2026-08-23 to 2026-11-20",
+            "warning: as-of 2026-11-20 is after the last sale in the data (2024-12-30, business 1); "
+            "use --as-of 2024-12-30 for a report up to it",
+        ]
+        assert body["data"]["currency"] == "EUR"
+
+
+def test_cp1252_customer_list(spark: Any, cli: Any) -> None:
+    args = ["--source", EXPORTS / "european_cp1252.csv", "--days", "30", *EU_ARGS, "--format", "csv"]
+    duck = assert_same(cli, "customers", "--as-of", AS_OF.isoformat(), *args)
+    assert "Zoë Müller" in duck.stdout
+
+
+def test_historical_as_of_last_sale(spark: Any, cli: Any) -> None:
+    """As of its last sale the historical export gives 5 customers, 257.38 EUR and no warning."""
+    args = ["segment", "--source", EXPORTS / "historical.csv", "--as-of", "2024-12-30", "--format", "json"]
+    duck = assert_same(cli, *args, "--no-cache", "--compare")
+    body = duck.json()["data"]
+    assert (body["total_customers"], body["currency"], body["warnings"]) == (5, "EUR", [])
+    assert sum(Decimal(str(s["total_revenue"])) for s in body["segments"]) == Decimal("257.38")
+
+
+@pytest.mark.parametrize(
+    ("source", "extra"),
+    [
+        (EXPORTS / "ambiguous_dates.csv", ["--map", "date=sale_date"]),
+        (EXPORTS / "shopify_orders.csv", []),  # every missing column at once, with --map suggestions
+        (EXPORTS / "european_cp1252.csv", [*EU_ARGS[:6], "--encoding", "utf-8", *EU_ARGS[8:]]),
+    ],
+    ids=["ambiguous-day-month", "missing-columns", "wrong-encoding"],
+)
+def test_export_errors(spark: Any, cli: Any, source: Path, extra: list[str]) -> None:
+    duck, spark_run = both(cli, *report(source, *extra))
+    assert duck.exit_code == 1, duck.stdout
+    assert (spark_run.exit_code, spark_run.stdout, spark_run.stderr) == (1, "", duck.stderr)
+
+
+ID_CASES = {
+    "fraction-customer": ["1,a,2026-11-20,1.00,completed", "2,1.5,2026-11-19,1.00,completed"],
+    "fraction-sale": ["1,a,2026-11-20,1.00,completed", "2.5,b,2026-11-19,1.00,completed"],
+    "integer-dates-no-date": ["1,a,20261120,1.00,completed", "2,b,20261399,1.00,completed"],
+}
+
+
+@pytest.mark.parametrize("case", list(ID_CASES))
+def test_exact_ids_and_dates(spark: Any, cli: Any, tmp_path: Path, case: str) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join(["sale_id,customer_id,sale_date,total_amount,status", *ID_CASES[case]]) + "\n")
+    duck, spark_run = both(cli, *report(path))
+    assert duck.exit_code == 1, duck.stdout
+    assert (spark_run.exit_code, spark_run.stdout, spark_run.stderr) == (1, "", duck.stderr)
+
+
+def test_parquet_fractional_business_id(spark: Any, cli: Any, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "sales.parquet"
+    table = pa.table(
+        {
+            "sale_id": [1, 2],
+            "business_id": [1.0, 1.5],
+            "customer_id": [10.0, 11.0],
+            "sale_date": ["2026-11-20", "2026-11-19"],
+            "total_amount": ["1.00", "2.00"],
+            "status": ["completed", "completed"],
+        }
+    )
+    pq.write_table(table, path)
+    duck, spark_run = both(cli, *report(path))
+    assert duck.exit_code == 1, duck.stdout
+    assert "'1.5'" in duck.stderr
+    assert (spark_run.exit_code, spark_run.stderr) == (1, duck.stderr)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--compare"],
+        ["--moved-from", "new", "--format", "jsonl"],
+        ["--moved-to", "lapsed"],
+        ["--method", "value", "--moved-from", "VALUE_LOW"],
+    ],
+    ids=["compare", "new", "lapsed", "value-moved-from"],
+)
+def test_who_moved_lists(spark: Any, cli: Any, extra: list[str]) -> None:
+    args = ["customers", "--source", VALUE, "--as-of", AS_OF.isoformat(), "--days", "30", "--format", "csv"]
+    duck = assert_same(cli, *args, *extra)
+    assert duck.stdout.count("\n") > 1
+
+
+def test_behavior_who_moved(spark: Any, cli: Any) -> None:
+    args = ["customers", "--source", BEHAVIOR_SALES, "--items", BEHAVIOR_ITEMS, "--method", "behavior"]
+    assert_same(cli, *args, "--as-of", AS_OF.isoformat(), "--days", "180", "--compare", "--format", "csv")
+
+
+def test_python_api_engine_spark(spark: Any) -> None:
+    import segcli
+
+    kwargs: dict[str, Any] = {"as_of": AS_OF, "days": 30, "cache": False}
+    duck = segcli.segment(str(SMALL_SALES), **kwargs)
+    on_spark = segcli.segment(str(SMALL_SALES), engine="spark", **kwargs)
+    assert on_spark.to_json() == duck.to_json()
+    listed = segcli.customers(str(VALUE), as_of=AS_OF, days=30, compare=True, engine="spark")
+    assert listed.equals(segcli.customers(str(VALUE), as_of=AS_OF, days=30, compare=True))

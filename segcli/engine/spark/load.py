@@ -61,6 +61,7 @@ class SparkScan:
     df: DataFrame
     plan: ColumnPlan
     kind: str  # csv, parquet, table
+    read: FileRead | None = None
 
     @property
     def cols(self) -> SparkColumns:
@@ -93,6 +94,7 @@ class FileRead:
     delimiter: str
     decimal: str = "."
     date_format: str | None = None
+    keep: Any = None  # the DuckDB file scan whose UTF-8 copies Spark reads: alive while the scan is
 
 
 def _precheck_local(
@@ -122,7 +124,7 @@ def _precheck_local(
                 delimiter = con.execute(f"SELECT Delimiter FROM sniff_csv($file{args})", params).fetchall()[
                     0
                 ][0]
-        return FileRead(paths, delimiter or ",", dialect.decimal, snap.date_format)
+        return FileRead(paths, delimiter or ",", dialect.decimal, snap.date_format, scan)
     finally:
         con.close()
 
@@ -172,7 +174,7 @@ def read_scan(
     if kind == "csv":
         df, plan = _sniff_integer_ids(df, plan, location, mapping, columns)
     check_date_format(plan)
-    return SparkScan(location, df, plan, kind)
+    return SparkScan(location, df, plan, kind, read)
 
 
 def _read_csv(spark: SparkSession, files: FileRead, local: bool) -> DataFrame:
