@@ -291,7 +291,9 @@ def test_a_garbage_cache_file_does_not_break_a_report(cli):
     info = cli("cache", "info")
     assert info.stdout.endswith("problem: cannot read the cache (file is not a database)\n")
     cleared = cli("cache", "clear")
-    assert cleared.stdout == f"cleared 0 cached reports from {folder}\n"
+    assert cleared.stdout == (
+        f"cleared 0 cached reports from {folder}\ncleared 1 parsed CSV copy from {folder / 'columnar'}\n"
+    )
     assert cleared.stderr == f"removed the corrupt cache database in {folder} (file is not a database)\n"
     assert cli(*small_args("--days", "30"), "--format", "json").stderr == ""
     assert counts(cli) == {"entries": 1, "hits": 0, "misses": 1}
@@ -336,6 +338,7 @@ def test_cache_info_and_clear(cli):
     empty = cli("cache", "info")
     assert empty.stdout == (
         f"folder:  {folder}\nentries: 0\nsize:    0 B\nhits:    0\nmisses:  0\nttl:     600 s\n"
+        "copies:  0 parsed CSV, 0 B\n"
     )
     assert not folder.exists()  # looking does not create it
     report_json(cli, *small_args("--days", "30"))
@@ -344,11 +347,14 @@ def test_cache_info_and_clear(cli):
     lines = cli("cache", "info", "--cache-ttl", "60").stdout.splitlines()
     assert lines[:2] == [f"folder:  {folder}", "entries: 2"]
     assert re.fullmatch(r"size:    \d+\.\d KiB \([\d,]+ bytes\)", lines[2])
-    assert lines[3:] == ["hits:    1", "misses:  2", "ttl:     60 s"]
+    assert lines[3:6] == ["hits:    1", "misses:  2", "ttl:     60 s"]
+    assert re.fullmatch(r"copies:  1 parsed CSV, \d+\.\d KiB \([\d,]+ bytes\)", lines[6])
     body = cli("cache", "info", "--format", "json").json()
     assert body["folder"] == str(folder)
     assert body["size_bytes"] > 0
-    assert cli("cache", "clear").stdout == f"cleared 2 cached reports from {folder}\n"
+    assert cli("cache", "clear").stdout == (
+        f"cleared 2 cached reports from {folder}\ncleared 1 parsed CSV copy from {folder / 'columnar'}\n"
+    )
     assert counts(cli) == {"entries": 0, "hits": 0, "misses": 0}
     assert cli("cache", "info", "--format", "xml").exit_code == 2
 

@@ -419,3 +419,20 @@ def test_serve_reads_postgres_tables(cli: Any, shop: dict[str, Any]) -> None:
     assert served.exit_code == 0, served.stderr
     args = ("--method", "behavior", "--days", "365", "--compare", "--items", str(shop["items"]))
     assert bytes(served.stdout_bytes) == report_bytes(cli, shop["csv"], *args)
+
+
+def test_literal_binder_writes_typed_literals_and_nothing_else() -> None:
+    """The window query carries literals (so the driver streams it with COPY); only safe kinds are accepted."""
+    from datetime import UTC, datetime
+
+    from segcli.engine.sources.pg_catalog import LiteralBinder
+
+    bind = LiteralBinder()
+    assert bind(7) == "CAST(7 AS bigint)"
+    assert bind(date(2026, 11, 20)) == "CAST('2026-11-20' AS date)"
+    assert bind(datetime(2026, 11, 20, 5, 30)) == "CAST('2026-11-20T05:30:00' AS timestamp)"
+    assert bind(datetime(2026, 11, 20, tzinfo=UTC)) == "CAST('2026-11-20T00:00:00+00:00' AS timestamptz)"
+    assert bind.values == []
+    for bad in ("x'; DROP TABLE sales; --", True, 1.5):
+        with pytest.raises(TypeError):
+            bind(bad)

@@ -423,7 +423,16 @@ def test_a_catalog_table_source(spark: Any, cli: Any, tmp_path: Path) -> None:
 
 
 EXPORTS = FIXTURES / "exports"
-EU_ARGS = ["--delimiter", ";", "--decimal-separator", ",", "--encoding", "cp1252", "--date-format", "%d.%m.%Y"]
+EU_ARGS = [
+    "--delimiter",
+    ";",
+    "--decimal-separator",
+    ",",
+    "--encoding",
+    "cp1252",
+    "--date-format",
+    "%d.%m.%Y",
+]
 EU_ARGS += ["--map", "Bestellnummer=sale_id", "--map", "Kunde=customer_id", "--map", "Datum=sale_date"]
 EU_ARGS += ["--map", "Betrag=total_amount"]
 
@@ -433,7 +442,15 @@ EU_ARGS += ["--map", "Betrag=total_amount"]
     [
         [EXPORTS / "european_cp1252.csv", "--days", "30", *EU_ARGS],
         [EXPORTS / "integer_dates.csv", "--days", "30"],
-        [EXPORTS / "ambiguous_dates.csv", "--map", "date=sale_date", "--date-format", "%d/%m/%Y", "--days", "365"],
+        [
+            EXPORTS / "ambiguous_dates.csv",
+            "--map",
+            "date=sale_date",
+            "--date-format",
+            "%d/%m/%Y",
+            "--days",
+            "365",
+        ],
         [EXPORTS / "historical.csv", "--days", "90", "--currency", "EUR"],  # as-of after the last sale
     ],
     ids=["cp1252-semicolon-comma", "yyyymmdd", "date-format", "historical-warnings"],

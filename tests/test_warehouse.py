@@ -328,3 +328,37 @@ def test_serve_reads_the_warehouse(cli: Any, shop: dict[str, Path], warehouse: P
     assert served.exit_code == 0, served.stderr
     args = ("--method", "behavior", "--days", "365", "--compare", "--items", str(shop["items"]))
     assert bytes(served.stdout_bytes) == report(cli, shop["sales"], *args)
+
+
+def test_one_sale_id_in_two_businesses_loads(cli: Any) -> None:
+    """Duplicates are per business (checked with one id bitmap per business at load)."""
+    work = Path.cwd()
+    rows = "1,1,10,2026-11-20,12.50,completed\n1,2,11,2026-11-20,3.00,completed\n5,2,12,2026-11-19,4.00,completed\n"
+    source = write(work / "two.csv", rows)
+    run = load(cli, source, work / "wh.duckdb")
+    assert run.exit_code == 0, run.stderr
+    assert run.stderr.strip().endswith("(3 sales in total)")
+    again = write(work / "three.csv", rows + "5,2,13,2026-11-18,1.00,pending\n")
+    failed = load(cli, again, work / "wh2.duckdb")
+    assert failed.exit_code == 1
+    assert failed.stderr.strip().endswith("column 'sale_id' has a duplicate value '5' (2 rows in business 2)")
+
+
+def test_a_killed_loads_temp_file_and_spill_folder_are_removed_by_the_next_load(cli: Any) -> None:
+    """A load killed while DuckDB spilled leaves a folder beside its temp file: the next load removes both."""
+    work = Path.cwd()
+    dead = ".wh.duckdb.999999.0badf00d.tmp"
+    (work / dead).write_bytes(b"half a warehouse")
+    spill = work / f"{dead}.spill"
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled rows")
+    (work / "keep.tmp.spill").mkdir()  # not a load's: left alone
+    source = write(work / "one.csv", "1,1,10,2026-11-20,12.50,completed\n")
+    run = load(cli, source, work / "wh.duckdb")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(p.name for p in work.iterdir()) == [
+        "keep.tmp.spill",
+        "one.csv",
+        "wh.duckdb",
+        "wh.duckdb.lock",
+    ]

@@ -35,13 +35,16 @@ def info(
     """Show the report cache: folder, entries, size on disk, hits and misses."""
     from segcli.engine import jsonout
     from segcli.engine.cache import cache_for
+    from segcli.engine.sources.columnar import store_for
 
     if fmt not in ("text", "json"):
         raise InvalidParameter("Invalid format. Must be one of: text, json")
     settings = resolve_settings(config, None, cache_dir=cache_dir, cache_ttl=cache_ttl)
     state = cache_for(settings).info()
+    copies = store_for(settings.resolved_cache_dir, settings.cache_max_size).info()
     if fmt == "json":
-        print(jsonout.dumps(state.to_dict()))
+        columnar = {"columnar_copies": copies.copies, "columnar_bytes": copies.size_bytes}
+        print(jsonout.dumps({**state.to_dict(), **columnar, "columnar_max_bytes": settings.cache_max_size}))
         return
     lines = [
         f"folder:  {state.directory}",
@@ -50,6 +53,7 @@ def info(
         f"hits:    {state.hits}",
         f"misses:  {state.misses}",
         f"ttl:     {state.ttl} s",
+        f"copies:  {copies.copies} parsed CSV, {_size(copies.size_bytes)}",
     ]
     if state.problem is not None:
         lines.append(f"problem: cannot read the cache ({state.problem})")
@@ -57,8 +61,9 @@ def info(
 
 
 def clear(cache_dir: CacheDirOpt = None, config: ConfigOpt = None) -> None:
-    """Remove every cached report (and the hit/miss counts)."""
+    """Remove every cached report (and the hit/miss counts) and the parsed copies of CSV files."""
     from segcli.engine.cache import cache_for
+    from segcli.engine.sources.columnar import store_for
 
     settings = resolve_settings(config, None, cache_dir=cache_dir)
     cache = cache_for(settings)
@@ -66,4 +71,9 @@ def clear(cache_dir: CacheDirOpt = None, config: ConfigOpt = None) -> None:
     if result.problem is not None:
         print(f"removed the corrupt cache database in {cache.directory} ({result.problem})", file=sys.stderr)
     noun = "report" if result.removed == 1 else "reports"
+    copies = store_for(settings.resolved_cache_dir, settings.cache_max_size).clear()
     print(f"cleared {result.removed} cached {noun} from {cache.directory}")
+    if copies:
+        print(
+            f"cleared {copies} parsed CSV {'copy' if copies == 1 else 'copies'} from {cache.directory / 'columnar'}"
+        )

@@ -21,6 +21,7 @@ from segcli.commands.options import (
     AsOfOpt,
     BusinessOpt,
     CacheDirOpt,
+    CacheMaxSizeOpt,
     CacheTtlOpt,
     ConfigOpt,
     CurrencyOpt,
@@ -47,7 +48,7 @@ from segcli.commands.options import (
     StrictOpt,
     TimezoneOpt,
 )
-from segcli.engine.settings import Settings, load_settings, parse_map
+from segcli.engine.settings import Settings, load_settings, parse_map, parse_size
 
 if TYPE_CHECKING:
     from segcli.engine.compute import ReportRequest
@@ -199,10 +200,15 @@ class CacheOptions(OptionGroup):
     no_cache: NoCacheOpt = False
     cache_dir: CacheDirOpt = None
     cache_ttl: CacheTtlOpt = None
+    cache_max_size: CacheMaxSizeOpt = None
 
     def values(self, refresh: bool = False) -> dict[str, Any]:
         """Settings values from these options (None where an option was not given)."""
-        return cache_values(self.no_cache, refresh, self.cache_dir, self.cache_ttl)
+        max_size = None if self.cache_max_size is None else parse_size(self.cache_max_size)
+        return {
+            **cache_values(self.no_cache, refresh, self.cache_dir, self.cache_ttl),
+            "cache_max_size": max_size,
+        }
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,10 @@ def load(
     date_format: DateFormatOpt = None,
 ) -> None:
     """Copy sales (and items) into a DuckDB warehouse: validated, sorted, all or nothing."""
+    from segcli.commands.progress import Progress
     from segcli.engine.atomic import write_error
     from segcli.engine.service import source_from_settings
-    from segcli.engine.sources.warehouse import load_warehouse
+    from segcli.engine.sources.warehouse_load import load_warehouse
 
     settings = resolve_settings(
         config,
@@ -67,11 +68,14 @@ def load(
         encoding=encoding,
         date_format=date_format,
     )
-    src = source_from_settings(settings)
+    src = source_from_settings(settings, columnar=False)  # read once: a copy would not pay off
     # a named items table must exist; the default one is copied when it does
     with_items = items_table is not None or src.has_items()
     try:
-        result = load_warehouse(src, db, replace=replace, append=append, items=with_items, wait=wait)
+        with Progress(f"Loading {source} into {db}…") as progress:
+            result = load_warehouse(
+                src, db, replace=replace, append=append, items=with_items, wait=wait, step=progress.update
+            )
     except OSError as exc:
         raise write_error(db, exc) from None
     message = f"loaded {result.sales_rows:,} sales"

@@ -157,6 +157,16 @@ CacheTtlOpt = Annotated[
         show_default=False,
     ),
 ]
+CacheMaxSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cache-max-size",
+        help="Most bytes the parsed copies of CSV files may take in the cache folder (least recently used "
+        "go first), e.g. 2GB or 500MB; 0 reads every CSV directly. \\[default: 2GB]",
+        envvar="SEGCLI_CACHE_MAX_SIZE",
+        show_default=False,
+    ),
+]
 ListFormatOpt = Annotated[
     str | None,
     typer.Option(

@@ -42,6 +42,13 @@ class Progress:
             self._status = status
             self.shown.set()
 
+    def update(self, message: str) -> None:
+        """Show `message` from now on (the step a long run has reached)."""
+        with self._lock:
+            self.message = message
+            if self._status is not None:
+                self._status.update(message)
+
     def __enter__(self) -> Progress:
         if self.stream.isatty():
             self._timer = threading.Timer(self.delay, self._show)

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from segcli.engine.params import ReportParams
 
 
-def source_from_settings(settings: Settings) -> Source:
-    """Open the source the settings name."""
-    return open_source(
+def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
+    """Open the source the settings name; a CSV is parsed once per report, or once while it is unchanged."""
+    source = open_source(
         settings.source,
         mapping=settings.columns,
         default_business_id=settings.business_id,
@@ -31,6 +31,14 @@ def source_from_settings(settings: Settings) -> Source:
         items_table=settings.items_table,
         dialect=settings.csv_dialect,
     )
+    if columnar:  # a CSV is parsed once: into its copy in the cache folder, or (--no-cache) into memory
+        from segcli.engine.sources.columnar import MemoryCopy, attach, store_for
+
+        store = (
+            store_for(settings.resolved_cache_dir, settings.cache_max_size) if settings.use_cache else None
+        )
+        attach(source, store if store is not None and store.max_size > 0 else MemoryCopy())
+    return source
 
 
 def cached_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,12 +19,14 @@ from segcli.engine.sources.dialect import CsvDialect
 CONFIG_NAME = "segcli.toml"
 CONFIG_ENV = "SEGCLI_CONFIG"
 DEFAULT_CACHE_TTL = 600
+DEFAULT_CACHE_MAX_SIZE = 2 * 1000**3  # bytes of columnar copies of CSV files in the cache folder
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?)?b?\s*$", re.IGNORECASE)
 
 _TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table", "strict", "currency"}
 _TOP_KEYS |= {"engine"}
 ENGINES = ("duckdb", "spark")
 _SECTIONS: dict[str, dict[str, str]] = {
-    "cache": {"dir": "cache_dir", "ttl": "cache_ttl"},
+    "cache": {"dir": "cache_dir", "ttl": "cache_ttl", "max_size": "cache_max_size"},
     "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
     "csv": {
         "delimiter": "delimiter",
@@ -62,6 +65,7 @@ class Settings:
     items_table: str = "sale_items"
     cache_dir: str | None = None
     cache_ttl: int = DEFAULT_CACHE_TTL
+    cache_max_size: int = DEFAULT_CACHE_MAX_SIZE
     use_cache: bool = True
     refresh: bool = False
     tokens_file: str | None = None
@@ -96,6 +100,18 @@ class Settings:
     @property
     def resolved_tokens_file(self) -> Path:
         return Path(self.tokens_file) if self.tokens_file else user_config_dir() / "tokens.json"
+
+
+def parse_size(value: object) -> int:
+    """Bytes from a size such as `2GB`, `500MiB`, `0` or a plain integer (InvalidParameter otherwise)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _SIZE_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidParameter("Invalid cache_max_size. Must be a size in bytes such as 2GB, 500MB or 0")
+    unit, binary = (match.group(2) or "").lower(), match.group(3)
+    scale = (1024 if binary else 1000) ** ("_kmgt".index(unit) if unit else 0)
+    return int(float(match.group(1)) * scale)
 
 
 def find_config(explicit: str | None) -> Path | None:
@@ -195,6 +211,9 @@ def settings_from_config(path: Path) -> Settings:
                 if sub not in _SECTIONS[key]:
                     raise InvalidParameter(f"{path}: unknown key '{key}.{sub}'")
                 name = _SECTIONS[key][sub]
+                if name == "cache_max_size":
+                    values[name] = parse_size(sub_value)
+                    continue
                 values[name] = _typed(sub_value, _FIELD_TYPES[name], f"{path}: '{key}.{sub}'")
         elif key == "columns":
             if not isinstance(value, dict):

@@ -81,6 +81,17 @@ def _has_duplicates(ex: Executor, table: str, key: Sequence[str], rows: int, low
     """Whether two rows of `table` share a key: a bitmap for compact integer sale_ids."""
     if rows < 2:
         return False
+    compact = isinstance(low, int) and isinstance(high, int) and high - low < _BITMAP_RANGE
+    if tuple(key) == ("business_id", "sale_id") and compact:
+        # a bitmap per business (few of them): no hash table of every id, which cannot spill
+        count = Query("checks.businesses", f"SELECT count(DISTINCT business_id) FROM {table}")
+        businesses = ex.rows(count)[0][0]
+        if businesses * (high - low + 1) < _BITMAP_RANGE:
+            sql = (
+                f"SELECT sum(ids) FROM (SELECT bit_count(bitstring_agg(sale_id, {int(low)}, {int(high)})) AS ids "
+                f"FROM {table} GROUP BY business_id)"
+            )
+            return bool(ex.rows(Query("checks.distinct_ids", sql))[0][0] < rows)
     if tuple(key) != ("sale_id",):
         sql = f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(key)} FROM {table})"
     elif isinstance(low, int) and isinstance(high, int) and high - low < _BITMAP_RANGE:

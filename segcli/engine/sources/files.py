@@ -32,6 +32,8 @@ from segcli.engine.sql import inline_params
 if TYPE_CHECKING:
     import duckdb
 
+    from segcli.engine.sources.columnar import ColumnarStore, MemoryCopy
+
 LAST_SALE_TABLE = "window_last_sale"
 
 
@@ -91,6 +93,7 @@ class Snapshot:
         self.integer_text: set[str] = set()  # CSV integer id columns, read as text (see INTEGER_TEXT)
         self.date_format: str | None = None  # given, or decided from the data (day/month order)
         self.checked = False
+        self.copy: tuple[str, str] | None = None  # read instead: ("parquet", path) or ("table", name)
 
 
 class FileScan:
@@ -110,6 +113,7 @@ class FileScan:
         self.dialect = dialect or CsvDialect()
         self._transcoder = Transcoder()
         self._last = Snapshot(expand_files(pattern))  # fails early when nothing matches
+        self.columnar: ColumnarStore | MemoryCopy | None = None  # parses a CSV once (columnar.attach)
 
     def snapshot(self) -> Snapshot:
         """The files the pattern names now; the previous snapshot (and its plan) if they are unchanged."""
@@ -132,6 +136,9 @@ class FileScan:
 
     def relation(self, snap: Snapshot, text_columns: Sequence[str] = ()) -> tuple[str, dict[str, Any]]:
         """A table-function call over the files, and its parameters (the dialect's options in one place)."""
+        if snap.copy is not None:  # the CSV's parsed copy (sources/columnar.py) holds the columns as read
+            kind, where = snap.copy
+            return (where, {}) if kind == "table" else ("read_parquet($files)", {"files": [where]})
         params: dict[str, Any] = {"files": self._read_paths(snap)}
         if self.kind == "parquet":
             return "read_parquet($files, union_by_name = true)", params
@@ -162,10 +169,10 @@ class FileScan:
         else:
             sniffed = None
         if sniffed:  # a single CSV's sniffed types are what DESCRIBE would say: no second sniff
-            plan = self._plan_from(snap, sniffed)
+            plan = self.plan_from(snap, sniffed)
             snap.integer_text = self._integer_ids(plan)
             text = dict.fromkeys(self.text_columns(plan, snap), "VARCHAR")
-            return self._plan_from(snap, {**sniffed, **text}) if text else plan
+            return self.plan_from(snap, {**sniffed, **text}) if text else plan
         plan = self._describe(con, snap, self.relation(snap))
         if self.kind == "csv" and not snap.all_varchar:
             # money (and dates read with a format) are read as text and parsed exactly; integer ids
@@ -180,7 +187,8 @@ class FileScan:
             return set()
         return {plan.source_of[c] for c in ID_COLUMNS if plan.has(c) and plan.kind(c) in INT_TYPES}
 
-    def _plan_from(self, snap: Snapshot, types: Mapping[str, str]) -> ColumnPlan:
+    def plan_from(self, snap: Snapshot, types: Mapping[str, str]) -> ColumnPlan:
+        """The plan of raw columns of these types, read as the snapshot says (integer ids, date format)."""
         return ColumnPlan(
             self.pattern,
             {name: INTEGER_TEXT if name in snap.integer_text else kind for name, kind in types.items()},
@@ -196,7 +204,7 @@ class FileScan:
         rel, params = relation
         with self.errors():
             rows = con.execute(f"DESCRIBE SELECT * FROM {rel}", params).fetchall()
-        return self._plan_from(snap, {row[0]: row[1] for row in rows})
+        return self.plan_from(snap, {row[0]: row[1] for row in rows})
 
     @contextmanager
     def errors(self) -> Iterator[None]:
@@ -211,17 +219,22 @@ class FileScan:
                 raise DataError(message) from exc
             raise SourceError(f"{self.pattern}: {first_line(exc)}") from exc
 
+    def reads(self, snap: Snapshot | None = None) -> str:
+        """What a snapshot (by default the last one) is read from: 'csv', 'parquet' or 'table' (a copy)."""
+        snap = snap or self._last
+        return snap.copy[0] if snap.copy is not None else self.kind
+
     def id_bounds(self, con: duckdb.DuckDBPyConnection, snap: Snapshot) -> tuple[int, int] | None:
         """Bounds of integer sale_ids from Parquet statistics (no data read), or None."""
         plan = self.plan(con, snap)
-        if self.kind != "parquet" or plan.kind("sale_id") not in INT_TYPES:
+        if self.reads(snap) != "parquet" or plan.kind("sale_id") not in INT_TYPES:
             return None
         row = con.execute(
             "SELECT min(TRY_CAST(stats_min_value AS HUGEINT)), max(TRY_CAST(stats_max_value AS HUGEINT)), "
             "count(*) FILTER (TRY_CAST(stats_min_value AS HUGEINT) IS NULL "
             "OR TRY_CAST(stats_max_value AS HUGEINT) IS NULL) "
             "FROM parquet_metadata($files) WHERE path_in_schema = $column",
-            {"files": snap.files, "column": plan.source_of["sale_id"]},
+            {"files": [snap.copy[1]] if snap.copy else snap.files, "column": plan.source_of["sale_id"]},
         ).fetchall()[0]
         low, high, missing = row
         return None if missing or low is None else (int(low), int(high))
@@ -240,9 +253,7 @@ class FileScan:
 
         snap = self.snapshot()
         try:
-            plan = self.plan(con, snap)
-            rel, params = self.relation(snap, self.text_columns(plan, snap))
-            build(plan, rel, params)
+            self._read(con, snap, build)
         except (duckdb.ConversionException, duckdb.InvalidInputException, SourceError, TextIds) as exc:
             # a check run through an executor arrives as a SourceError caused by the DuckDB error
             cause = exc.__cause__ if isinstance(exc, SourceError) else exc
@@ -257,11 +268,15 @@ class FileScan:
                 raise DataError(message) from cause
             if self.kind != "csv" or snap.all_varchar:
                 raise SourceError(f"{self.pattern}: {first_line(cause)}") from cause
-            snap.all_varchar, snap.plan = True, None
-            plan = self.plan(con, snap)
-            rel, params = self.relation(snap)
-            build(plan, rel, params)
+            snap.all_varchar, snap.plan, snap.copy = True, None, None
+            self._read(con, snap, build)
         return snap
+
+    def _read(self, con: duckdb.DuckDBPyConnection, snap: Snapshot, build: Build) -> None:
+        if self.columnar is not None and self.kind == "csv":
+            self.columnar.adopt(self, con, snap)  # parse the CSV once (or find its parsed copy)
+        plan = self.plan(con, snap)
+        build(plan, *self.relation(snap, self.text_columns(plan, snap)))
 
 
 class FileSource(Source):
@@ -312,7 +327,7 @@ class FileSource(Source):
             if self.sales.kind == "csv":  # the parse pass found it: kept for last_sale_date
                 keep_last_sale(con, last_sale)
             select = window_select(plan, rel, flt.where)
-            if self.sales.kind == "parquet":
+            if self.sales.reads() == "parquet":  # Parquet files, or a CSV's parsed copy
                 # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
                 sql = inline_params(
                     f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", {**params, **flt.params}

@@ -6,13 +6,14 @@ filters of the Postgres query, with bound parameters. The data-quality summary
 (excluded and anonymous rows) comes from one server-side GROUP BY over the business's
 window, which also detects empty ids, empty amounts and duplicate sale ids there.
 `numeric` travels as text (`trim_scale(x)::text`) and becomes an exact DECIMAL in DuckDB.
+The queries' text is built in `pg_sql.py`, the catalog (types, URLs, errors) in `pg_catalog.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -28,17 +29,35 @@ from segcli.engine.sources.pg_catalog import (
     CONNECT_TIMEOUT,
     DB_MISSING_RE,
     Binder,
+    LiteralBinder,
     PgTable,
     error_reason,
     inexact_ids,
     passwords,
     redact,
 )
+from segcli.engine.sources.pg_sql import (
+    DESCRIBE_SQL,
+    RELFILENODE_SQL,
+    all_rows_sql,
+    date_bounds,
+    id_example_sql,
+    in_scope_sql,
+    items_sql,
+    last_sale_sql,
+    quality_sql,
+    scope_where,
+    version_probe,
+    window_sql,
+)
 from segcli.engine.sources.plan import ColumnPlan, window_items_select, window_select
-from segcli.engine.sql import INCLUDED_SQL, normal_status
 
 if TYPE_CHECKING:
     import duckdb
+
+
+BATCH_HINT_OPTION = "adbc.postgresql.batch_size_hint_bytes"
+BATCH_HINT_BYTES = 1 << 20  # ~1 MB of Arrow per batch (the driver's default is 16 MB)
 
 
 class PostgresSource(Source):
@@ -117,6 +136,8 @@ class PostgresSource(Source):
     ) -> Iterator[str]:
         """The query's result, streamed as Arrow record batches, as DuckDB view `name`."""
         with conn.cursor() as cur:
+            # small batches: DuckDB consumes them as they come, so memory stays flat whatever the window
+            cur.adbc_statement.set_options(**{BATCH_HINT_OPTION: str(BATCH_HINT_BYTES)})
             cur.execute(sql, parameters=tuple(params) or None)
             con.register(name, cur.fetch_record_batch())
             try:
@@ -134,19 +155,8 @@ class PostgresSource(Source):
     def _describe(self, conn: Any, name: str) -> PgTable | None:
         import adbc_driver_manager
 
-        sql = """
-            SELECT c.oid::regclass::text, c.relkind::text, a.attname::text,
-                   coalesce(bt.typname, t.typname)::text,
-                   format_type(coalesce(bt.oid, t.oid), CASE WHEN bt.oid IS NULL THEN a.atttypmod END)
-            FROM pg_class c
-            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-            JOIN pg_type t ON t.oid = a.atttypid
-            LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
-            WHERE c.oid = to_regclass($1)
-            ORDER BY a.attnum
-        """
         try:
-            rows = self._rows(conn, sql, (name,))
+            rows = self._rows(conn, DESCRIBE_SQL, (name,))
         except adbc_driver_manager.ProgrammingError:  # not even a valid table name
             return None
         if not rows:
@@ -199,15 +209,8 @@ class PostgresSource(Source):
                 if table is None:
                     parts.append((name, None))
                     continue
-                probe = (
-                    f"SELECT count(*), sum(xmin::text::bigint)::text FROM {table.relation}"
-                    if table.relkind in ("r", "p")
-                    else f"SELECT count(*), sum(hashtext(t::text)::bigint)::text FROM {table.relation} t"
-                )
-                node = self._rows(
-                    conn, "SELECT relfilenode::int8 FROM pg_class WHERE oid = to_regclass($1)", (name,)
-                )
-                parts.append((table.relation, node[0][0], *self._rows(conn, probe)[0]))
+                node = self._rows(conn, RELFILENODE_SQL, (name,))
+                parts.append((table.relation, node[0][0], *self._rows(conn, version_probe(table))[0]))
         return repr(parts)
 
     def columns(self) -> set[str]:
@@ -220,11 +223,9 @@ class PostgresSource(Source):
 
     def _bounds(self, con: duckdb.DuckDBPyConnection, plan: ColumnPlan, scope: Scope) -> tuple[Any, Any]:
         """The window as values of the date column's type; instants computed by DuckDB in its time zone."""
-        kind = plan.kind("sale_date")
-        if kind == "DATE":
-            return scope.start_date, scope.end_exclusive
-        if kind == "TIMESTAMP":
-            return datetime.combine(scope.start_date, time()), datetime.combine(scope.end_exclusive, time())
+        bounds = date_bounds(plan, scope)
+        if bounds is not None:
+            return bounds
         with duckdb_errors(self.label):
             row = con.execute(
                 "SELECT CAST($start AS TIMESTAMPTZ), CAST($end AS TIMESTAMPTZ)",
@@ -232,56 +233,8 @@ class PostgresSource(Source):
             ).fetchall()[0]
         return row[0], row[1]
 
-    def _scope_where(self, plan: ColumnPlan, scope: Scope, bounds: tuple[Any, Any], bind: Binder) -> str:
-        """Postgres predicates for the business's rows dated in the window (and of the storefront)."""
-        parts = []
-        if plan.has("business_id"):
-            parts.append(f"{plan.raw('business_id')} = {bind(scope.business_id)}")
-        elif scope.business_id != self.default_business_id:
-            parts.append("FALSE")
-        day = plan.raw("sale_date")
-        parts.append(f"{day} >= {bind(bounds[0])} AND {day} < {bind(bounds[1])}")
-        if scope.storefront_id is not None:
-            plan.require_storefront()
-            parts.append(f"{plan.raw('storefront_id')} = {bind(scope.storefront_id)}")
-        return " AND ".join(parts)
-
-    def _text(self, plan: ColumnPlan, canonical: str) -> str:
-        """A column as trimmed text, NULL when empty (Postgres SQL)."""
-        return f"NULLIF(trim({plan.raw(canonical)}::text), '')"
-
-    def _key(self, plan: ColumnPlan, canonical: str) -> str:
-        return self._text(plan, canonical) if plan.is_text(canonical) else plan.raw(canonical)
-
-    def _in_scope(self, plan: ColumnPlan) -> str:
-        return (
-            f"{normal_status(plan.raw('status') + '::text')} IN {INCLUDED_SQL} "
-            f"AND {self._key(plan, 'customer_id')} IS NOT NULL"
-        )
-
-    def _quality_sql(self, table: PgTable, plan: ColumnPlan, where: str, timezone: str, bind: Binder) -> str:
-        """Counts per local day, status and anonymity, and a total row with the checks' counts."""
-        day, kind = plan.raw("sale_date"), plan.kind("sale_date")
-        if kind == "TIMESTAMPTZ":
-            local = f"({day} AT TIME ZONE {bind(timezone)})::date"
-        else:
-            local = day if kind == "DATE" else f"{day}::date"
-        return f"""
-            SELECT sale_date, status, anonymous, count(*) AS rows,
-                   count(sale_key) AS keyed, count(DISTINCT sale_key) AS distinct_keys,
-                   count(total) AS priced, count(*) FILTER (WHERE bad_id) AS bad_ids,
-                   GROUPING(sale_date, status, anonymous) <> 0 AS is_total
-            FROM (
-                SELECT {local} AS sale_date,
-                       {normal_status(plan.raw("status") + "::text")} AS status,
-                       {self._key(plan, "customer_id")} IS NULL AS anonymous,
-                       {self._key(plan, "sale_id")} AS sale_key,
-                       {plan.raw("total_amount")} AS total,
-                       coalesce({" OR ".join(inexact_ids(table, plan).values()) or "FALSE"}, FALSE) AS bad_id
-                FROM {table.relation} WHERE {where}
-            ) w
-            GROUP BY GROUPING SETS ((sale_date, status, anonymous), ())
-        """
+    def _where(self, plan: ColumnPlan, scope: Scope, bounds: tuple[Any, Any], bind: Binder) -> str:
+        return scope_where(plan, scope, bounds, bind, self.default_business_id)
 
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         with self._session() as conn:
@@ -290,20 +243,15 @@ class PostgresSource(Source):
             timezone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
 
             bind = Binder()
-            where = self._scope_where(plan, scope, bounds, bind)
-            clean = self._quality(
-                conn, con, self._quality_sql(table, plan, where, timezone, bind), bind.values
-            )
+            where = self._where(plan, scope, bounds, bind)
+            clean = self._quality(conn, con, quality_sql(table, plan, where, timezone, bind), bind.values)
             self._check_ids(conn, con, table, plan, scope, bounds)
 
-            bind = Binder()
-            where = self._scope_where(plan, scope, bounds, bind)
+            bind = LiteralBinder()  # no parameters: the rows stream (COPY) instead of being buffered
+            where = self._where(plan, scope, bounds, bind)
             if clean:  # else every status comes over, so the file checks can name the bad row
-                where += f" AND {self._in_scope(plan)}"
-            cols = [
-                table.select(plan, c) for c in plan.source_of if c not in ("business_id", "storefront_id")
-            ]
-            sql = f"SELECT {', '.join(cols)} FROM {table.relation} WHERE {where}"
+                where += f" AND {in_scope_sql(plan)}"
+            sql = window_sql(table, plan, where)
             with duckdb_errors(self.label), self._arrow(conn, con, "pg_sales", sql, bind.values) as rel:
                 con.execute(
                     f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {window_select(plan, rel, 'TRUE')}"
@@ -328,15 +276,10 @@ class PostgresSource(Source):
             or not con.execute("SELECT bad_ids FROM pg_quality_counts WHERE is_total").fetchall()[0][0]
         ):
             return
-
         for name, condition in checks.items():
             bind = Binder()
-            where = self._scope_where(plan, scope, bounds, bind)
-            bad = self._rows(
-                conn,
-                f"SELECT {table.text(plan, name)}, {table.text(plan, 'sale_id')} FROM {table.relation} WHERE {where} AND {condition} LIMIT 1",
-                bind.values,
-            )
+            where = self._where(plan, scope, bounds, bind)
+            bad = self._rows(conn, id_example_sql(table, plan, name, where, condition), bind.values)
             if bad:
                 where = "" if name == "sale_id" else f" (sale_id {bad[0][1]})"
                 raise DataError(f"{plan.label}: {plan.describe(name)} {id_problem(bad[0][0])}{where}")
@@ -346,17 +289,10 @@ class PostgresSource(Source):
         with self._session() as conn:
             table, plan = self._sales(conn)
             bind = Binder()
-            parts = []
-            if plan.has("business_id"):
-                parts.append(f"{plan.raw('business_id')} = {bind(scope.business_id)}")
-            elif scope.business_id != self.default_business_id:
+            sql = last_sale_sql(table, plan, scope, bind, self.default_business_id)
+            if sql is None:
                 return None
-            if scope.storefront_id is not None:
-                parts.append(f"{plan.raw('storefront_id')} = {bind(scope.storefront_id)}")
-            where = " AND ".join(parts) or "TRUE"
-            last = self._rows(
-                conn, f"SELECT max({plan.raw('sale_date')}) FROM {table.relation} WHERE {where}", bind.values
-            )[0][0]
+            last = self._rows(conn, sql, bind.values)[0][0]
         if last is None or (isinstance(last, date) and not isinstance(last, datetime)):
             return last
         with duckdb_errors(self.label):  # an instant's local date, in the report time zone
@@ -390,14 +326,9 @@ class PostgresSource(Source):
                 )
             plan = self._plan(items, ITEM_COLUMNS)
             sales, sales_plan = self._sales(conn)
-            bind = Binder()
-            where = self._scope_where(sales_plan, scope, self._bounds(con, sales_plan, scope), bind)
-            cols = ", ".join(items.select(plan, c) for c in plan.source_of)
-            sql = (
-                f"SELECT {cols} FROM {items.relation} WHERE {plan.raw('sale_id')} IN "
-                f"(SELECT {sales_plan.raw('sale_id')} FROM {sales.relation} "
-                f"WHERE {where} AND {self._in_scope(sales_plan)})"
-            )
+            bind = LiteralBinder()
+            where = self._where(sales_plan, scope, self._bounds(con, sales_plan, scope), bind)
+            sql = items_sql(items, plan, sales, sales_plan, where)
             with duckdb_errors(plan.label), self._arrow(conn, con, "pg_items", sql, bind.values) as rel:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE {ITEMS_TABLE} AS {window_items_select(plan, rel)}")
             with duckdb_errors(plan.label):
@@ -406,14 +337,12 @@ class PostgresSource(Source):
     def read_all(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         with self._session() as conn:
             table, plan = self._sales(conn)
-            cols = ", ".join(table.select(plan, c) for c in plan.source_of)
-            with self._arrow(conn, con, "pg_all_sales", f"SELECT {cols} FROM {table.relation}", ()) as rel:
+            with self._arrow(conn, con, "pg_all_sales", all_rows_sql(table, plan), ()) as rel:
                 build(plan, rel, {})
 
     def read_all_items(self, con: duckdb.DuckDBPyConnection, build: Build) -> None:
         with self._session() as conn:
             items = self._require(conn, self.items_table, "--items-table")
             plan = self._plan(items, ITEM_COLUMNS)
-            cols = ", ".join(items.select(plan, c) for c in plan.source_of)
-            with self._arrow(conn, con, "pg_all_items", f"SELECT {cols} FROM {items.relation}", ()) as rel:
+            with self._arrow(conn, con, "pg_all_items", all_rows_sql(items, plan), ()) as rel:
                 build(plan, rel, {})
