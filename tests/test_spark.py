@@ -566,3 +566,34 @@ def test_python_api_engine_spark(spark: Any) -> None:
     assert on_spark.to_json() == duck.to_json()
     listed = segcli.customers(str(VALUE), as_of=AS_OF, days=30, compare=True, engine="spark")
     assert listed.equals(segcli.customers(str(VALUE), as_of=AS_OF, days=30, compare=True))
+
+
+def test_glob_with_a_file_missing_a_column(spark: Any, cli: Any, tmp_path: Path) -> None:
+    """Every file a glob matches must have the required columns: the file is named, as on DuckDB."""
+    (tmp_path / "a.csv").write_text(
+        "sale_id,customer_id,sale_date,total_amount,status\n1,a,2026-11-20,1.00,completed\n"
+    )
+    (tmp_path / "b.csv").write_text("sale_id,customer_id,sale_date,status\n2,b,2026-11-19,completed\n")
+    duck, spark_run = both(cli, *report(tmp_path / "*.csv"))
+    assert duck.exit_code == 1, duck.stdout
+    assert str(tmp_path / "b.csv") in duck.stderr
+    assert (spark_run.exit_code, spark_run.stdout, spark_run.stderr) == (1, "", duck.stderr)
+
+
+@pytest.mark.parametrize(
+    ("source", "extra", "what"),
+    [
+        ("s3a://lake/sales/*.csv", ["--delimiter", ";"], "--delimiter on files that are not local"),
+        (
+            str(EXPORTS / "ambiguous_dates.csv"),
+            ["--map", "date=sale_date", "--date-format", "%d %b %Y"],
+            "--date-format %d %b %Y (only %d, %m, %Y, %H, %M, %S)",
+        ),
+    ],
+    ids=["remote-dialect", "date-format-codes"],
+)
+def test_what_spark_refuses(spark: Any, cli: Any, source: str, extra: list[str], what: str) -> None:
+    """What the Spark engine does not do yet is a usage error, never a different answer."""
+    run = cli(*report(source, *extra), "--engine", "spark")
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == f"not supported with --engine spark yet: {what}\n"
