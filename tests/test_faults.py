@@ -300,25 +300,26 @@ def test_a_folder_in_the_way_is_one_line(cli: Any, tmp_path: Path) -> None:
 
 
 def killed_while_writing(args: list[str], folder: Path, pattern: str) -> list[str]:
-    """Run segcli ARGS with its writes slowed, SIGKILL it once a temp file matching `pattern` exists."""
+    """Run segcli ARGS with its writes into `folder` slowed, SIGKILL it once a temp file matching
+    `pattern` exists there (renames elsewhere, e.g. a CSV's parsed copy in the cache, go through)."""
     slow = """
 import os, sys, time
 import segcli.engine.atomic as atomic
-real = atomic.os.fsync
 def stalled(fd):
     time.sleep(600)
 atomic.os.fsync = stalled
-import segcli.engine.sources.warehouse as warehouse
-real_replace = warehouse.os.replace
+real_replace, folder = os.replace, os.path.realpath(sys.argv[1])
 def stalled_replace(a, b):
-    time.sleep(600)
-warehouse.os.replace = stalled_replace
+    if os.path.dirname(os.path.realpath(b)) == folder:
+        time.sleep(600)
+    real_replace(a, b)
+os.replace = stalled_replace
 from segcli.cli import main
-sys.argv[0] = "segcli"
+sys.argv[0:2] = ["segcli"]
 main()
 """
     proc = subprocess.Popen(
-        [sys.executable, "-c", slow, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", slow, str(folder), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_for(lambda: list(folder.glob(pattern)), f"a temp file {pattern}")
