@@ -41,12 +41,12 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
-def both(cli: Any, *args: str | Path) -> tuple[Any, Any]:
+def both(cli: Any, *args: Any) -> tuple[Any, Any]:
     """The same command on DuckDB and on Spark."""
     return cli(*args, "--engine", "duckdb"), cli(*args, "--engine", "spark")
 
 
-def assert_same(cli: Any, *args: str | Path) -> Any:
+def assert_same(cli: Any, *args: Any) -> Any:
     duck, spark_run = both(cli, *args)
     assert duck.exit_code == 0, duck.stderr
     assert (spark_run.exit_code, spark_run.stderr) == (0, duck.stderr)
