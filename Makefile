@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR := data/demo
 DEMO_AS_OF := 2026-11-20
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test coverage lint format bench clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,14 @@ demo: $(STAMP) $(DEMO_DIR)/sales.parquet
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The whole suite under coverage, including `segcli serve` subprocesses (patch = subprocess
+# in pyproject.toml); slower than `make test`, so a separate target.
+coverage: $(STAMP)
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report --skip-covered
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check segcli tests bench
 	$(BIN)/ruff check segcli tests bench
@@ -41,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -362,3 +362,34 @@ def test_a_killed_loads_temp_file_and_spill_folder_are_removed_by_the_next_load(
         "wh.duckdb",
         "wh.duckdb.lock",
     ]
+
+
+def test_append_of_files_typed_differently_equals_one_load(cli: Any, tmp_path: Path) -> None:
+    """Parts of one export whose types DuckDB infers differently append as one load would."""
+    from tests.conftest import SMALL_SALES
+
+    header, *rows = SMALL_SALES.read_text().splitlines(keepends=True)
+    first = write(tmp_path / "first.csv", "".join(rows[:19]), header)
+    second = write(tmp_path / "second.csv", "".join(rows[19:]), header)
+    db = tmp_path / "parts.duckdb"
+    assert load(cli, first, db).exit_code == 0
+    run = load(cli, second, db, "--append")
+    assert run.exit_code == 0, run.stderr
+    assert report(cli, db, "--days", "30", "--no-cache") == report(
+        cli, SMALL_SALES, "--days", "30", "--no-cache"
+    )
+
+
+def test_append_that_would_change_an_identifier_type_is_refused(cli: Any, tmp_path: Path) -> None:
+    numbers = write(tmp_path / "numbers.csv", "1,1,7,2026-11-20,12.50,completed\n")
+    names = write(tmp_path / "names.csv", "2,1,c01,2026-11-20,3.00,completed\n")
+    db = tmp_path / "ids.duckdb"
+    assert load(cli, numbers, db).exit_code == 0
+    before = digest(db)
+    run = load(cli, names, db, "--append")
+    assert run.exit_code == 1
+    assert run.stderr.strip() == (
+        f"{names}: cannot append to {db}: column 'customer_id' is VARCHAR here but BIGINT in the warehouse "
+        "(e.g. 'c01')"
+    )
+    assert digest(db) == before

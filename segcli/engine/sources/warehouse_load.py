@@ -36,6 +36,7 @@ from segcli.engine.sources.plan import (
     money_columns,
 )
 from segcli.engine.sources.warehouse import ITEMS, META, SALES, WarehouseSource, table_columns
+from segcli.engine.sql import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -155,15 +156,36 @@ def stage_items(
     _check_fits(con, plan, "load_items", "line_total", "line_total")
 
 
-def _check_append(con: duckdb.DuckDBPyConnection, label: str, db: str, new: str, old: str) -> None:
-    """Appended rows must have the warehouse's column types (no silent re-interpretation)."""
+def _aligned(con: duckdb.DuckDBPyConnection, label: str, db: str, new: str, old: str) -> str:
+    """`new` with the warehouse's column types: a column typed otherwise is cast when every value converts
+    (a date kept as a timestamp, text dates or ids kept as text); time zones and lossy casts are an error."""
     new_types, old_types = table_columns(con, new), table_columns(con, old)
+    cols = []
     for name, new_type in new_types.items():
-        if name in old_types and old_types[name] != new_type:
+        old_type = old_types.get(name, new_type)
+        column = quote_ident(name)
+        if old_type == new_type:
+            cols.append(column)
+            continue
+        zoned = "TIME ZONE" in f"{old_type} {new_type}"
+        cast = (
+            f"CAST({column} AS {old_type})" if old_type == "VARCHAR" else f"TRY_CAST({column} AS {old_type})"
+        )
+        bad = (
+            None
+            if old_type == "VARCHAR" and not zoned
+            else con.execute(
+                f"SELECT CAST({column} AS VARCHAR) FROM {new} WHERE {column} IS NOT NULL AND {cast} IS NULL LIMIT 1"
+            ).fetchall()
+        )
+        if zoned or bad:
+            example = f" (e.g. {quote_value(bad[0][0])})" if bad else ""
             raise DataError(
                 f"{label}: cannot append to {db}: column '{name}' is {new_type} here "
-                f"but {old_types[name]} in the warehouse"
+                f"but {old_type} in the warehouse{example}"
             )
+        cols.append(f"{cast} AS {column}")
+    return f"(SELECT {', '.join(cols)} FROM {new})"
 
 
 def _sales_out(con: duckdb.DuckDBPyConnection) -> str:
@@ -266,7 +288,7 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
     con.execute(f"CREATE OR REPLACE TEMP VIEW load_canonical AS {_sales_out(con)}")  # not a copy
     new_sales = "load_canonical"
     if old:
-        _check_append(con, source.label, db, new_sales, f"old.{SALES}")
+        new_sales = _aligned(con, source.label, db, new_sales, f"old.{SALES}")
         dup = con.execute(
             f"SELECT n.business_id, n.sale_id FROM {new_sales} n JOIN old.{SALES} o "
             "ON n.business_id = o.business_id AND n.sale_id = o.sale_id ORDER BY ALL LIMIT 1"
@@ -291,15 +313,16 @@ def _write(con: duckdb.DuckDBPyConnection, source: Source, db: str, old: bool, i
             "CREATE OR REPLACE TEMP TABLE load_items_out AS "
             f"SELECT sale_id, category, CAST(line_total AS {MONEY_TYPE}) AS line_total FROM load_items"
         )
+    new_items = "load_items_out"
     if items and old_items:
-        _check_append(con, source.label, db, "load_items_out", f"old.{ITEMS}")
+        new_items = _aligned(con, source.label, db, "load_items_out", f"old.{ITEMS}")
         dup = con.execute(
-            f"SELECT sale_id FROM load_items_out SEMI JOIN old.{ITEMS} USING (sale_id) ORDER BY 1 LIMIT 1"
+            f"SELECT sale_id FROM {new_items} SEMI JOIN old.{ITEMS} USING (sale_id) ORDER BY 1 LIMIT 1"
         ).fetchall()
         if dup:
             raise DataError(f"{source.label}: items of sale_id {quote_value(dup[0][0])} are already in {db}")
     item_parts = ([f"SELECT * FROM old.{ITEMS}"] if old_items else []) + (
-        ["SELECT * FROM load_items_out"] if items else []
+        [f"SELECT * FROM {new_items}"] if items else []
     )
     if item_parts:
         con.execute(
