@@ -165,6 +165,13 @@ def process_uncached(ctx: Context, m: Measurement) -> list[str]:
     return segment_cmd(ctx, ctx.path(m.dataset), *no_cache(ctx))
 
 
+def process_spark(ctx: Context, m: Measurement) -> list[str]:
+    """The same report with --engine spark on local[2]: JVM start-up and Spark's own overheads included."""
+    return segment_cmd(
+        ctx, ctx.path(m.dataset), *no_cache(ctx), "--engine", "spark", "--spark-master", "local[2]"
+    )
+
+
 def help_startup(ctx: Context, m: Measurement) -> list[str]:
     return [*ctx.segcli, "--help"]
 
@@ -296,6 +303,11 @@ def measurements(sizes: list[str]) -> list[Measurement]:
             Measurement(f"peer@{size}", "pandas peer", size, peer, json=True, group=size,
                         default_repeat=repeat),
         ]  # fmt: skip
+    spark_size = "1m" if "1m" in sizes else sizes[-1]
+    out.append(
+        Measurement(f"spark@{spark_size}", "segcli segment --engine spark (local[2]), whole process, uncached",
+                    spark_size, process_spark, feature="spark", default_repeat=2)
+    )  # fmt: skip
     if "1m" in sizes:
         out.append(
             Measurement(
@@ -639,6 +651,7 @@ def detect_features(ctx: Context) -> dict[str, str | None]:
         "cache": None if "--no-cache" in segment_help else NOT_MERGED,
         "serve": None if _help(ctx, "serve") is not None and _help(ctx, "token") is not None else NOT_MERGED,
         "warehouse": None if _help(ctx, "load") is not None else NOT_MERGED,
+        "spark": None if "--engine" in segment_help else NOT_MERGED,
     }
     features["postgres"] = (
         (_postgres_reachable(ctx) if "--sales-table" in segment_help else NOT_MERGED)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from segcli.engine.sources import Source
     from segcli.results import Report
 
-ENGINES = ("duckdb",)
+ENGINES = ("duckdb", "spark")
 
 # A path, glob or URL (str or os.PathLike), or an in-memory table: a pyarrow Table, Dataset or
 # RecordBatchReader, a pandas DataFrame, a polars DataFrame or LazyFrame, or a DuckDB relation.
@@ -40,7 +40,7 @@ class _Call:
     settings: Settings
     params: ReportParams
     request: ReportRequest
-    source: Source
+    source: Source | None  # None on Spark, which opens its own
     in_memory: bool
 
 
@@ -152,6 +152,13 @@ def _prepare(
     )
     location = _location(source)
     memory_items = items if items is not None and _location(items) is None else None
+    if engine == "spark":
+        if location is None or memory_items is not None:
+            raise InvalidParameter(
+                "not supported with engine='spark' yet: an in-memory table (give a path, glob, URL or table:NAME)"
+            )
+        settings = settings.with_overrides(engine="spark", source=location)
+        return _Call(settings, params, request, None, False)
     opened: Source
     if location is None:
         opened = MemorySource(
@@ -278,6 +285,7 @@ def customers(
     customer's segment in the previous window too, as `segcli customers --compare` lists them.
     """
     from segcli.engine.compute import customer_table
+    from segcli.engine.service import customer_table as engine_customer_table
     from segcli.render.customers import tidy
 
     call = _prepare(
@@ -300,6 +308,10 @@ def customers(
         items_table=items_table,
         csv=_csv(delimiter, decimal_separator, encoding, date_format),
     )
+    if call.source is None:  # Spark
+        request = replace(call.request, compare=compare)
+        spark_table = engine_customer_table(call.settings, request, call.params, moved_from, moved_to)
+        return tidy(spark_table)
     table = customer_table(
         call.source,
         call.request,

@@ -309,7 +309,7 @@ def test_typed_bad_values_name_the_kind_column_and_value() -> None:
         ({"as_of": "20-11-2026"}, segcli.InvalidParameter, "Invalid as_of. Must be a date YYYY-MM-DD"),
         ({"timezone": "Mars/Base"}, segcli.InvalidParameter,
          "Invalid timezone 'Mars/Base'. Must be an IANA time zone name such as Europe/Berlin"),
-        ({"engine": "pandas"}, segcli.InvalidParameter, "Invalid engine. Must be one of: duckdb"),
+        ({"engine": "pandas"}, segcli.InvalidParameter, "Invalid engine. Must be one of: duckdb, spark"),
         ({"business_id": "1"}, segcli.InvalidParameter, "Invalid business_id. Must be an integer"),
         ({"columns": {"created_at": "date"}}, segcli.InvalidParameter, "Invalid column in columns: 'created_at': "
          "'date'. Must map a source column to one of: sale_id, business_id, customer_id, sale_date, total_amount, "

@@ -69,7 +69,7 @@ def create_app(
     `as_of` pins the report date (default: today in the settings' time zone, per request);
     `tokens` gives the current tokens (default: the token file, re-read when it changes).
     """
-    source = source_from_settings(settings)
+    source = source_from_settings(settings) if settings.engine == "duckdb" else None  # Spark opens its own
     cache = (
         cache_for(settings, warn=logging.getLogger("segcli.cache").warning) if settings.use_cache else None
     )
@@ -180,9 +180,9 @@ def create_app(
     return app
 
 
-def served_methods(source: Source) -> tuple[str, ...]:
+def served_methods(source: Source | None) -> tuple[str, ...]:
     """The registered methods the source can answer (e.g. not one that needs sale items the source lacks)."""
-    return tuple(m.name for m in registered() if _serves(m, source))
+    return tuple(m.name for m in registered() if source is None or _serves(m, source))
 
 
 def _serves(method: Method, source: Source) -> bool:

@@ -40,8 +40,7 @@ def customers(
 ) -> None:
     """List the customers in scope with their figures, scores and segment (with --compare: the previous one)."""
     from segcli.engine.cache import check_ttl
-    from segcli.engine.compute import customer_table
-    from segcli.engine.service import source_from_settings
+    from segcli.engine.service import customer_table
     from segcli.render.customers import tidy
 
     # the list is computed afresh each time; the cache options are those of `segment`, checked alike
@@ -54,13 +53,24 @@ def customers(
         raise InvalidParameter(
             "Refusing to write Parquet to stdout without --output; use --output FILE (or '-')"
         )
+    if settings.engine == "spark" and name == "parquet" and output not in (None, "-"):
+        from segcli.engine.spark.customers import write_customer_parquet
+
+        with Progress("Scoring customers…"):  # the executors write a Parquet directory (a path or URL)
+            write_customer_parquet(
+                settings,
+                request,
+                params,
+                output,
+                moved_from=moves.moved_from or None,
+                moved_to=moves.moved_to or None,
+            )
+        return
     check_output(output, writer.binary)
-    source = source_from_settings(settings)
     with Progress("Scoring customers…"):
         table = customer_table(
-            source,
+            settings,
             request,
-            settings.tables,
             params,
             moved_from=moves.moved_from or None,
             moved_to=moves.moved_to or None,

@@ -30,6 +30,7 @@ from segcli.commands.options import (
     DecimalOpt,
     DelimiterOpt,
     EncodingOpt,
+    EngineOpt,
     FormatOpt,
     ItemsOpt,
     ItemsTableOpt,
@@ -41,6 +42,8 @@ from segcli.commands.options import (
     SegmentCodeOpt,
     SegmentNameOpt,
     SourceOpt,
+    SparkMasterOpt,
+    SparkRemoteOpt,
     StorefrontOpt,
     StrictOpt,
     TimezoneOpt,
@@ -103,6 +106,9 @@ class _SettingsInputs:
     sales_table: str | None
     items_table: str | None
     config: str | None
+    engine: str | None
+    spark_master: str | None
+    spark_remote: str | None
     delimiter: str | None
     decimal_separator: str | None
     encoding: str | None
@@ -113,6 +119,7 @@ class _SettingsInputs:
         names = (
             *("source", "items", "business_id", "timezone", "sales_table", "items_table"),
             *("delimiter", "decimal_separator", "encoding", "date_format"),
+            *("engine", "spark_master", "spark_remote"),
         )
         return {name: getattr(self, name) for name in names}
 
@@ -141,6 +148,9 @@ class SettingsOptions(OptionGroup, _SettingsInputs):
     decimal_separator: DecimalOpt = None
     encoding: EncodingOpt = None
     date_format: DateFormatOpt = None
+    engine: EngineOpt = None
+    spark_master: SparkMasterOpt = None
+    spark_remote: SparkRemoteOpt = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,9 @@ class ReportOptions(OptionGroup, _SettingsInputs):
     decimal_separator: DecimalOpt = None
     encoding: EncodingOpt = None
     date_format: DateFormatOpt = None
+    engine: EngineOpt = None
+    spark_master: SparkMasterOpt = None
+    spark_remote: SparkRemoteOpt = None
 
     def request(self, settings: Settings, compare: bool = False) -> tuple[ReportParams, ReportRequest]:
         """The validated parameters (the API's messages) and the engine request."""

@@ -211,6 +211,33 @@ CompareOpt = Annotated[
         help="Compare with the previous window of the same length: change per segment and migration.",
     ),
 ]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Engine that computes the report: duckdb (this process) or spark (PySpark or Spark Connect). \\[default: duckdb]",
+        envvar="SEGCLI_ENGINE",
+        show_default=False,
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: the Spark master (local[N], spark://HOST:PORT, yarn, k8s://...). \\[default: local[*]]",
+        envvar="SEGCLI_SPARK_MASTER",
+        show_default=False,
+    ),
+]
+SparkRemoteOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-remote",
+        help="With --engine spark: a Spark Connect server, sc://HOST:PORT (instead of --spark-master).",
+        envvar="SEGCLI_SPARK_REMOTE",
+        show_default=False,
+    ),
+]
 DelimiterOpt = Annotated[
     str | None,
     typer.Option(

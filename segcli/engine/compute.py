@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,14 @@ from segcli.engine.errors import InvalidParameter
 from segcli.engine.methods import get_method
 from segcli.engine.moved import check_table_moves, moved_customers
 from segcli.engine.params import DEFAULT_METHOD, ReportParams
-from segcli.engine.report import EXCLUDED_STATUSES, INCLUDED_STATUSES, DataQuality, Period, Report
+from segcli.engine.report import (
+    EXCLUDED_STATUSES,
+    INCLUDED_STATUSES,
+    DataQuality,
+    Period,
+    Report,
+    SegmentResult,
+)
 from segcli.engine.segments import SegmentTable
 from segcli.engine.sources import WINDOW_TABLE, Scope, Source
 from segcli.engine.sql import INCLUDED_SQL
@@ -136,7 +143,11 @@ class ReportRequest:
 
 def data_quality(ex: Executor, params: Mapping[str, Any]) -> DataQuality:
     """Count what happened to each row of the business dated in the window."""
-    rows = ex.rows(DATA_QUALITY, {"start": params["start"], "end": params["end"]})
+    return quality_from_rows(ex.rows(DATA_QUALITY, {"start": params["start"], "end": params["end"]}))
+
+
+def quality_from_rows(rows: Iterable[tuple[Any, ...]]) -> DataQuality:
+    """The data-quality summary from (normalised status, anonymous, rows) counts (any engine)."""
     read = in_scope = anonymous = 0
     excluded: dict[str, int] = {}
     unknown: dict[str, int] = {}
@@ -166,6 +177,19 @@ def build_report(ex: Executor, method: Method, request: ReportRequest, table: Se
         before = request.window_params(previous=True)
         previous = method.window_segments(ex, before, table, compare.PREVIOUS, request.compare)
     flows = compare.migration_flows(ex) if request.compare else []
+    return report_from_windows(method, request, table, quality, segments, previous, flows)
+
+
+def report_from_windows(
+    method: Method,
+    request: ReportRequest,
+    table: SegmentTable | None,
+    quality: DataQuality,
+    segments: tuple[SegmentResult, ...],
+    previous: tuple[SegmentResult, ...],
+    flows: list[compare.Flow],
+) -> Report:
+    """The report of computed windows: insights, notes, and the comparison when requested (any engine)."""
     return Report(
         method=request.method,
         business_id=request.business_id,

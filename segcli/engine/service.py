@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING, cast
 
 from segcli.engine.cache import ReportCache, cache_key, report_fingerprint
 from segcli.engine.caveats import future_warning
@@ -12,6 +13,11 @@ from segcli.engine.errors import DataError
 from segcli.engine.report import Report
 from segcli.engine.settings import Settings
 from segcli.engine.sources import Source, open_source
+
+if TYPE_CHECKING:
+    import pyarrow
+
+    from segcli.engine.params import ReportParams
 
 
 def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
@@ -36,10 +42,10 @@ def source_from_settings(settings: Settings, columnar: bool = True) -> Source:
 
 
 def cached_report(
-    settings: Settings, request: ReportRequest, source: Source, cache: ReportCache | None
+    settings: Settings, request: ReportRequest, source: Source | None, cache: ReportCache | None
 ) -> Report | None:
     """The request's report if the cache holds it fresh, else None (never computes, never waits)."""
-    if cache is None:
+    if cache is None or source is None:  # Spark: get_report reads its cache
         return None
     report = cache.cached(cache_key(request), report_fingerprint(settings, request, source), _usable(request))
     return None if report is None else finish(settings, request, _shown(report, request))
@@ -63,6 +69,8 @@ def get_report(
     cache: ReportCache | None = None,
 ) -> Report:
     """The whole, unfiltered report for a request: from the cache if given and fresh, else computed."""
+    if settings.engine == "spark":
+        return _spark_report(settings, request, cache)
     if source is None:
         source = source_from_settings(settings)
     if cache is None:
@@ -88,3 +96,41 @@ def finish(settings: Settings, request: ReportRequest, report: Report) -> Report
         report = replace(report, currency=settings.currency)
     future = future_warning(request.as_of, today_in(request.timezone), request.timezone)
     return report.with_warnings(future) if future else report
+
+
+def _spark_report(settings: Settings, request: ReportRequest, cache: ReportCache | None) -> Report:
+    """The report computed on Spark; cached only when the source is local files (their identity is known)."""
+    from segcli.engine.spark.report import SparkSourceInfo, spark_report
+
+    info = SparkSourceInfo.of(settings)
+    if cache is None or info is None:
+        return finish(settings, request, spark_report(settings, request))
+    fingerprint = report_fingerprint(settings, request, cast(Source, info))
+    report = cache.get_or_compute(
+        cache_key(request), fingerprint, lambda: spark_report(settings, request), usable=_usable(request)
+    )
+    return finish(settings, request, _shown(report, request))
+
+
+def customer_table(
+    settings: Settings,
+    request: ReportRequest,
+    params: ReportParams | None,
+    moved_from: str | None = None,
+    moved_to: str | None = None,
+) -> pyarrow.Table:
+    """The customer list of a request on the settings' engine, as an Arrow table."""
+    if settings.engine == "spark":
+        from segcli.engine.spark.customers import customer_arrow
+
+        return customer_arrow(settings, request, params, moved_from=moved_from, moved_to=moved_to)
+    from segcli.engine.compute import customer_table as duckdb_customer_table
+
+    return duckdb_customer_table(
+        source_from_settings(settings),
+        request,
+        settings.tables,
+        params,
+        moved_from=moved_from,
+        moved_to=moved_to,
+    )

@@ -23,6 +23,8 @@ DEFAULT_CACHE_MAX_SIZE = 2 * 1000**3  # bytes of columnar copies of CSV files in
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i)?)?b?\s*$", re.IGNORECASE)
 
 _TOP_KEYS = {"source", "items", "business_id", "timezone", "sales_table", "items_table", "strict", "currency"}
+_TOP_KEYS |= {"engine"}
+ENGINES = ("duckdb", "spark")
 _SECTIONS: dict[str, dict[str, str]] = {
     "cache": {"dir": "cache_dir", "ttl": "cache_ttl", "max_size": "cache_max_size"},
     "serve": {"host": "host", "port": "port", "workers": "workers", "tokens_file": "tokens_file"},
@@ -33,6 +35,8 @@ _SECTIONS: dict[str, dict[str, str]] = {
         "date_format": "date_format",
     },
 }
+# [spark]: these two keys are segcli's; every other key is passed to Spark as conf
+_SPARK_KEYS = {"master": "spark_master", "remote": "spark_remote"}
 
 
 def user_config_dir() -> Path:
@@ -69,6 +73,10 @@ class Settings:
     port: int = 8000
     workers: int = 1
     config_path: str | None = None
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    spark_remote: str | None = None
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
     delimiter: str | None = None  # CSV dialect ([csv] in segcli.toml); None: sniffed
     decimal_separator: str = "."
     encoding: str = "utf-8"
@@ -174,6 +182,9 @@ _FIELD_TYPES: dict[str, type] = {
     "port": int,
     "workers": int,
     "tokens_file": str,
+    "engine": str,
+    "spark_master": str,
+    "spark_remote": str,
     "delimiter": str,
     "decimal_separator": str,
     "encoding": str,
@@ -210,10 +221,35 @@ def settings_from_config(path: Path) -> Settings:
             values["columns"] = {
                 str(src): _canonical(str(dst), f"{path} [columns]") for src, dst in value.items()
             }
+        elif key == "spark":
+            values.update(_spark_section(value, path))
         elif key != "segments":
             raise InvalidParameter(f"{path}: unknown key '{key}'")
     values["tables"] = tables_from_config(data, str(path))
     return Settings(config_path=str(path), **values)
+
+
+def _spark_section(value: Any, path: Path) -> dict[str, Any]:
+    """`[spark]`: master and remote for segcli, every other key as Spark conf (values as text)."""
+    if not isinstance(value, dict):
+        raise InvalidParameter(f"{path}: [spark] must be a table")
+    values: dict[str, Any] = {}
+    conf: dict[str, str] = {}
+    for key, sub in value.items():
+        if key in _SPARK_KEYS:
+            values[_SPARK_KEYS[key]] = _typed(sub, str, f"{path}: 'spark.{key}'")
+        elif isinstance(sub, dict | list):
+            raise InvalidParameter(f"{path}: 'spark.{key}' must be a string, number or boolean")
+        else:
+            conf[str(key)] = str(sub).lower() if isinstance(sub, bool) else str(sub)
+    values["spark_conf"] = conf
+    return values
+
+
+def check_engine(name: str) -> str:
+    if name not in ENGINES:
+        raise InvalidParameter(f"Invalid engine '{name}'. Must be one of: {', '.join(ENGINES)}")
+    return name
 
 
 def load_settings(
@@ -225,6 +261,7 @@ def load_settings(
     merged_columns = {**base.columns, **(columns or {})}
     settings = base.with_overrides(columns=merged_columns, **cli)
     check_timezone(settings.timezone)
+    check_engine(settings.engine)
     settings.csv_dialect  # noqa: B018 (validates the CSV options: exit 2 before any work)
     if settings.currency is not None:
         settings = replace(settings, currency=check_currency(settings.currency))

@@ -235,7 +235,7 @@ def _summary_query(table: str, shown: tuple[Facet, ...]) -> Query:
     )
 
 
-def _facet_segments(
+def facet_segments(
     facet: Facet, seen: set[str], figures: dict[str | None, tuple[int, int, Decimal, int]]
 ) -> list[SegmentResult]:
     """A facet's segments: named ones by customers (most first) then name, quarters in order; catch-all last."""
@@ -261,7 +261,7 @@ def window_segments(ex: Executor, window: Window, tag: str, members: bool) -> tu
         seen[facet].add(key)
     if members:
         ex.create_table(f"members_{tag}", _members_query(profile, shown))
-    return tuple(s for f in shown for s in _facet_segments(f, seen.get(f.name, set()), figures[f.name]))
+    return tuple(s for f in shown for s in facet_segments(f, seen.get(f.name, set()), figures[f.name]))
 
 
 def _template_sql(template: str, key: str, catch_all: str) -> str:

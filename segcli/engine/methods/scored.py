@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -135,7 +136,8 @@ def members_query(table: SegmentTable) -> Query:
     )
 
 
-def _require(table: SegmentTable | None, name: str) -> SegmentTable:
+def require_table(table: SegmentTable | None, name: str) -> SegmentTable:
+    """The method's segment table, or the error naming a method without one."""
     if table is None:
         raise InvalidParameter(f"Invalid segmentation_method. {name} has no segment table")
     return table
@@ -179,11 +181,15 @@ class ScoredMethod:
         self, ex: Executor, window: Window, table: SegmentTable | None, tag: str, members: bool
     ) -> tuple[SegmentResult, ...]:
         """Segments summed exactly from the score summary (at most 125 rows)."""
-        table = _require(table, self.name)
+        table = require_table(table, self.name)
         if members:
             ex.create_table(f"members_{tag}", members_query(table), window)
+        return self.summed(table, ex.rows(SCORE_SUMMARY, window))
+
+    def summed(self, table: SegmentTable, summary: Iterable[tuple[Any, ...]]) -> tuple[SegmentResult, ...]:
+        """The table's segments from (r, f, m, customers, sales, revenue, days_since_sum) rows (any engine)."""
         segments = self.empty_segments(table)
-        for r, f, m, customers, sales, revenue, days_sum in ex.rows(SCORE_SUMMARY, window):
+        for r, f, m, customers, sales, revenue, days_sum in summary:
             index = table.assign((r, f, m))
             segments[index] = segments[index].add(customers, sales, Decimal(revenue), days_sum)
         return tuple(segments)
@@ -198,7 +204,7 @@ class ScoredMethod:
         if params is not None and params.segment_code is not None:
             conditions.append("$segment_code = seg.segment_code")
             filters["segment_code"] = params.segment_code
-        query = customers_query(_require(table, self.name), " AND ".join(conditions))
+        query = customers_query(require_table(table, self.name), " AND ".join(conditions))
         return ex.arrow(query, {**window, **filters})
 
     def notes(self, period: Period) -> tuple[str, ...]:
