@@ -292,8 +292,6 @@ def measurements(sizes: list[str]) -> list[Measurement]:
                         json=True, group=size, default_repeat=repeat),
             Measurement(f"engine@{size}", "segcli engine, in-process, uncached", size, engine,
                         json=True, group=size, default_repeat=repeat),
-            Measurement(f"arrow@{size}", "segcli engine, in-process, from an Arrow table", size,
-                        arrow_engine, json=True, group=size, default_repeat=repeat),
             Measurement(f"process@{size}", "segcli segment, whole process, uncached", size,
                         process_uncached, group=size, default_repeat=repeat),
             Measurement(f"duckdb@{size}", "hand-written DuckDB query (one statement, NTILE)", size,
@@ -303,6 +301,11 @@ def measurements(sizes: list[str]) -> list[Measurement]:
             Measurement(f"peer@{size}", "pandas peer", size, peer, json=True, group=size,
                         default_repeat=repeat),
         ]  # fmt: skip
+        if DATASETS[size].fmt == "parquet":  # the Arrow probe reads the Parquet file into memory first
+            out.append(
+                Measurement(f"arrow@{size}", "segcli engine, in-process, from an Arrow table", size,
+                            arrow_engine, json=True, group=size, default_repeat=repeat)
+            )  # fmt: skip
     spark_size = "1m" if "1m" in sizes else sizes[-1]
     out.append(
         Measurement(f"spark@{spark_size}", "segcli segment --engine spark (local[2]), whole process, uncached",
