@@ -7,18 +7,16 @@ It validates nothing and counts no data quality (segcli does both). Independent 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 import duckdb
 
-from bench.rfm_rules import totals
+from bench.rfm_rules import peer_args, print_result, totals
 
 # tie-aware quintiles as SPEC writes them: NTILE over (value, customer_id), then the group's minimum
 RFM_SQL = """
@@ -44,12 +42,7 @@ SELECT r, f_score, m_score, count(*), sum(f), CAST(sum(m) * 100 AS BIGINT) FROM 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path")
-    parser.add_argument("--as-of", type=date.fromisoformat, required=True)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--business-id", type=int, default=1)
-    args = parser.parse_args(argv)
+    args = peer_args(__doc__.splitlines()[0], argv)
     relation = "read_csv($path)" if args.path.lower().endswith(".csv") else "read_parquet($path)"
     started = time.perf_counter()
     rows = (
@@ -68,8 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         .fetchall()
     )
     segments = totals(rows)
-    json.dump({"seconds": time.perf_counter() - started, "segments": segments}, sys.stdout)
-    print()
+    print_result(time.perf_counter() - started, segments)
 
 
 if __name__ == "__main__":

@@ -10,44 +10,23 @@ the window, scores R, F and M, and assigns segments. Money is summed exactly in 
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script
 
 import numpy as np
 import pandas as pd
 
+from bench.rfm_rules import LOOKUP, SEGMENTS, peer_args, print_result
+
 COLUMNS = ["business_id", "customer_id", "sale_date", "total_amount", "amount_refunded", "status"]
 
-# SPEC's RFM table in order: name, code scores (R, F, M), rule as inclusive (min, max) bounds.
-SEGMENTS: list[tuple[str, tuple[int, int, int], tuple[tuple[int, int], ...]]] = [
-    ("Champions", (5, 5, 5), ((4, 5), (4, 5), (4, 5))),
-    ("Loyal Customers", (4, 4, 4), ((3, 5), (3, 5), (3, 5))),
-    ("Potential Loyalists", (4, 2, 3), ((4, 5), (2, 3), (2, 5))),
-    ("Promising", (3, 2, 2), ((3, 3), (2, 2), (2, 3))),
-    ("At Risk", (2, 2, 3), ((1, 2), (2, 5), (3, 5))),
-    ("Need Attention", (2, 3, 3), ((1, 2), (3, 5), (2, 2))),
-    ("New Customers", (5, 1, 1), ((4, 5), (1, 1), (1, 5))),
-    ("Hibernating", (1, 1, 2), ((1, 2), (1, 2), (1, 2))),
-]
-
-
-def segment_of(scores: tuple[int, int, int]) -> int:
-    """First segment whose rule matches, else the nearest code (squared distance), earlier on a tie."""
-    for index, (_, _, rule) in enumerate(SEGMENTS):
-        if all(lo <= s <= hi for s, (lo, hi) in zip(scores, rule, strict=True)):
-            return index
-    distances = [sum((a - b) ** 2 for a, b in zip(scores, code, strict=True)) for _, code, _ in SEGMENTS]
-    return distances.index(min(distances))
-
-
 # segment index per (R, F, M), flattened as (R-1)*25 + (F-1)*5 + (M-1)
-LOOKUP = np.array(
-    [segment_of((r, f, m)) for r in range(1, 6) for f in range(1, 6) for m in range(1, 6)], dtype=np.int64
-)
+LOOKUP_ARRAY = np.array(LOOKUP, dtype=np.int64)
 
 
 def quintile(values: pd.Series) -> np.ndarray:
@@ -96,7 +75,7 @@ def rfm_segments(df: pd.DataFrame, business_id: int, as_of: date, days: int) -> 
     r = 5 - (5 * days_since) // days
     f = quintile(customers["frequency"])
     m = quintile(customers["monetary"])
-    customers["segment"] = LOOKUP[(r - 1) * 25 + (f - 1) * 5 + (m - 1)]
+    customers["segment"] = LOOKUP_ARRAY[(r - 1) * 25 + (f - 1) * 5 + (m - 1)]
     totals = customers.groupby("segment").agg(
         customers=("frequency", "size"), sales=("frequency", "sum"), revenue=("monetary", "sum")
     )
@@ -112,17 +91,10 @@ def rfm_segments(df: pd.DataFrame, business_id: int, as_of: date, days: int) -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path")
-    parser.add_argument("--as-of", type=date.fromisoformat, required=True)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--business-id", type=int, default=1)
-    args = parser.parse_args(argv)
+    args = peer_args(__doc__.splitlines()[0], argv)
     started = time.perf_counter()
     segments = rfm_segments(read_sales(args.path), args.business_id, args.as_of, args.days)
-    seconds = time.perf_counter() - started
-    json.dump({"seconds": seconds, "segments": segments}, sys.stdout)
-    print()
+    print_result(time.perf_counter() - started, segments)
 
 
 if __name__ == "__main__":

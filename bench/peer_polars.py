@@ -7,8 +7,6 @@ Independent of segcli. Money is summed exactly in integer cents (the data has tw
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from datetime import date, datetime, timedelta
@@ -18,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 import polars as pl
 
-from bench.rfm_rules import totals
+from bench.rfm_rules import peer_args, print_result, totals
 
 COLUMNS = ["business_id", "customer_id", "sale_date", "total_amount", "amount_refunded", "status"]
 
@@ -80,16 +78,10 @@ def rfm_segments(path: str, business_id: int, as_of: date, days: int) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path")
-    parser.add_argument("--as-of", type=date.fromisoformat, required=True)
-    parser.add_argument("--days", type=int, default=90)
-    parser.add_argument("--business-id", type=int, default=1)
-    args = parser.parse_args(argv)
+    args = peer_args(__doc__.splitlines()[0], argv)
     started = time.perf_counter()
     segments = rfm_segments(args.path, args.business_id, args.as_of, args.days)
-    json.dump({"seconds": time.perf_counter() - started, "segments": segments}, sys.stdout)
-    print()
+    print_result(time.perf_counter() - started, segments)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
-"""SPEC 3's RFM segment table for the peers: rules in order, then the nearest code (no segcli import)."""
+"""What the peers share (no segcli import): SPEC 3's RFM segment table, rules in order then the
+nearest code, and their command line."""
 
 from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
 
 # name, code scores (R, F, M), rule as inclusive (min, max) bounds
 SEGMENTS: list[tuple[str, tuple[int, int, int], tuple[tuple[int, int], ...]]] = [
@@ -38,3 +44,19 @@ def totals(rows: list[tuple[int, int, int, int, int, int]]) -> dict[str, dict[st
         entry["sales"] += int(sales)
         entry["revenue_cents"] += int(cents)
     return out
+
+
+def peer_args(description: str, argv: list[str] | None) -> argparse.Namespace:
+    """A peer's command line: the sales file, --as-of, --days and --business-id."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("path")
+    parser.add_argument("--as-of", type=date.fromisoformat, required=True)
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--business-id", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def print_result(seconds: float, segments: dict[str, dict[str, int]]) -> None:
+    """A peer's output: one JSON line of its seconds and segments."""
+    json.dump({"seconds": seconds, "segments": segments}, sys.stdout)
+    print()

@@ -23,6 +23,7 @@ from segcli.engine.sources.plan import (
     INT_TYPES,
     INTEGER_TEXT,
     ColumnPlan,
+    ScopeFilter,
     scope_filter,
     window_items_select,
     window_select,
@@ -48,6 +49,31 @@ def kept_last_sale(con: duckdb.DuckDBPyConnection) -> date | None:
     """The last sale date `keep_last_sale` kept on this connection."""
     day = con.execute(f"SELECT day FROM {LAST_SALE_TABLE}").fetchall()[0][0]
     return day if isinstance(day, date) else None
+
+
+def check_scope(
+    con: duckdb.DuckDBPyConnection,
+    plan: ColumnPlan,
+    rel: str,
+    params: dict[str, Any],
+    scope: Scope,
+    default_business_id: int,
+    one_pass: bool,
+) -> ScopeFilter:
+    """Check the business's rows in `rel` (SPEC 1.4) and return the scope's filter."""
+    flt = scope_filter(plan, scope, default_business_id)
+    last_sale = check_business_rows(DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass)
+    if one_pass:  # the check pass found it: kept for last_sale_date
+        keep_last_sale(con, last_sale)
+    return flt
+
+
+def create_window(con: duckdb.DuckDBPyConnection, select: str, params: dict[str, Any], view: bool) -> None:
+    """Create `window_sales` from `select`: a view reads its relation in place, a table copies it."""
+    if view:  # a view cannot be prepared: its parameters are inlined
+        con.execute(inline_params(f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", params))
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {select}", params)
 
 
 ID_COLUMNS = ("sale_id", "customer_id", "business_id", "storefront_id")
@@ -328,23 +354,12 @@ class FileSource(Source):
 
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
-            flt = scope_filter(plan, scope, self.default_business_id)
-            last_sale = check_business_rows(
-                DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=self.sales.kind == "csv"
-            )
-            if self.sales.kind == "csv":  # the parse pass found it: kept for last_sale_date
-                keep_last_sale(con, last_sale)
-            select = window_select(plan, rel, flt.where)
-            if self.sales.reads() == "parquet":  # Parquet files, or a CSV's parsed copy
-                # a view: Parquet scans prune by row group and re-read cheaply, so nothing is copied
-                sql = inline_params(
-                    f"CREATE OR REPLACE TEMP VIEW {WINDOW_TABLE} AS {select}", {**params, **flt.params}
-                )
-                con.execute(sql)
-            else:  # text is parsed once
-                con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {WINDOW_TABLE} AS {select}", {**params, **flt.params}
-                )
+            one_pass = self.sales.kind == "csv"  # each LIMIT 1 check would re-read a CSV
+            flt = check_scope(con, plan, rel, params, scope, self.default_business_id, one_pass)
+            # a view over Parquet (files, or a CSV's parsed copy): its scans prune by row group and
+            # re-read cheaply, so nothing is copied; text is parsed once, into a table
+            view = self.sales.reads() == "parquet"
+            create_window(con, window_select(plan, rel, flt.where), {**params, **flt.params}, view)
 
         with duckdb_errors(self.label):
             snap = self.sales.run(con, build)

@@ -18,12 +18,12 @@ from segcli.engine.db import duckdb_errors
 from segcli.engine.engines.duckdb import DuckDBExecutor
 from segcli.engine.errors import InvalidParameter
 from segcli.engine.schema import ITEM_COLUMNS, SALES_COLUMNS, Column
-from segcli.engine.sources.base import ITEMS_TABLE, WINDOW_TABLE, Build, Scope, Source
-from segcli.engine.sources.checks import check_business_rows, check_items, finish_window
+from segcli.engine.sources.base import ITEMS_TABLE, Build, Scope, Source
+from segcli.engine.sources.checks import check_items, finish_window
 from segcli.engine.sources.dialect import CsvDialect
-from segcli.engine.sources.files import FileScan, FileSource, keep_last_sale, kept_last_sale
-from segcli.engine.sources.plan import ColumnPlan, scope_filter, window_items_select, window_select
-from segcli.engine.sql import inline_params, quote_ident
+from segcli.engine.sources.files import FileScan, FileSource, check_scope, create_window, kept_last_sale
+from segcli.engine.sources.plan import ColumnPlan, window_items_select, window_select
+from segcli.engine.sql import quote_ident
 
 if TYPE_CHECKING:
     import duckdb
@@ -245,20 +245,11 @@ class MemorySource(Source):
 
     def load_window(self, con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
         def build(plan: ColumnPlan, rel: str, params: dict[str, Any]) -> None:
-            flt = scope_filter(plan, scope, self.default_business_id)
             # no statistics to answer a LIMIT 1 without a scan: one aggregate pass finds what fails
-            last_sale = check_business_rows(
-                DuckDBExecutor(con, plan.label), plan, rel, params, flt, one_pass=True
-            )
-            keep_last_sale(con, last_sale)  # the check pass found it: kept for last_sale_date
-            window = self.sales.window_relation(con, plan, scope)
-            select = window_select(plan, window, flt.where)
-            kind = "TABLE" if self.copy_window else "VIEW"  # a view reads the table in place
-            con.execute(
-                inline_params(
-                    f"CREATE OR REPLACE TEMP {kind} {WINDOW_TABLE} AS {select}", {**params, **flt.params}
-                )
-            )
+            flt = check_scope(con, plan, rel, params, scope, self.default_business_id, one_pass=True)
+            select = window_select(plan, self.sales.window_relation(con, plan, scope), flt.where)
+            # a view reads the table in place
+            create_window(con, select, {**params, **flt.params}, view=not self.copy_window)
 
         with duckdb_errors(self.label):
             self.sales.run(con, build)
